@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import Email, InputRequired, Length, ValidationError
+
+from . import passwords
+from .models import Role
+
+PASSWORD_HELP = "At least 8 characters. Long phrases with spaces are welcome."
+
+
+class NewPassword(PasswordField):
+    def __init__(self, label="Password", **kwargs):
+        super().__init__(
+            label,
+            validators=[InputRequired(), Length(max=passwords.MAX_LENGTH)],
+            description=PASSWORD_HELP,
+            render_kw={"autocomplete": "new-password", "minlength": passwords.MIN_LENGTH},
+            **kwargs,
+        )
+
+    def post_validate(self, form, validation_stopped):
+        if not validation_stopped and not self.errors:
+            email = getattr(getattr(form, "email", None), "data", "") or getattr(form, "_email", "")
+            name = getattr(getattr(form, "name", None), "data", "") or ""
+            reason = passwords.problem(self.data or "", email=email or "", name=name)
+            if reason:
+                self.errors.append(reason)
+
+
+def email_field(label="Email"):
+    return EmailField(
+        label,
+        validators=[InputRequired(), Email(check_deliverability=False), Length(max=320)],
+        render_kw={"autocomplete": "email"},
+    )
+
+
+def name_field(label="Your name"):
+    return StringField(label, validators=[InputRequired(), Length(max=120)], render_kw={"autocomplete": "name"})
+
+
+class SetupForm(FlaskForm):
+    workspace_name = StringField("Agency name", validators=[InputRequired(), Length(max=120)],
+                                 render_kw={"autocomplete": "organization"})
+    name = name_field()
+    email = email_field("Your email")
+    password = NewPassword()
+
+
+class LoginForm(FlaskForm):
+    email = email_field()
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=passwords.MAX_LENGTH)],
+                             render_kw={"autocomplete": "current-password"})
+    remember = BooleanField("Keep me logged in on this device")
+
+
+class ResetRequestForm(FlaskForm):
+    email = email_field()
+
+
+class ResetForm(FlaskForm):
+    password = NewPassword("New password")
+
+
+class AcceptInviteForm(FlaskForm):
+    name = name_field()
+    password = NewPassword("Choose a password")
+
+
+class ProfileForm(FlaskForm):
+    name = name_field("Name")
+    title = StringField("Job title", validators=[Length(max=120)], render_kw={"autocomplete": "organization-title"})
+
+
+class EmailChangeForm(FlaskForm):
+    email = email_field("New email")
+    current_password = PasswordField("Current password", validators=[InputRequired()],
+                                     render_kw={"autocomplete": "current-password"})
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[InputRequired()],
+                                     render_kw={"autocomplete": "current-password"})
+    new_password = NewPassword("New password")
+
+
+TEAM_ROLES = [(Role.MEMBER.value, "Member"), (Role.ADMIN.value, "Admin"), (Role.OWNER.value, "Owner")]
+
+
+class InviteForm(FlaskForm):
+    name = StringField("Name", validators=[Length(max=120)])
+    email = email_field()
+    role = SelectField("Role", choices=TEAM_ROLES, default=Role.MEMBER.value)
+
+
+class ContactInviteForm(FlaskForm):
+    name = StringField("Name", validators=[InputRequired(), Length(max=120)])
+    email = email_field()
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=TEAM_ROLES)
+
+    def validate_role(self, field):
+        if field.data not in {value for value, _ in TEAM_ROLES}:
+            raise ValidationError("Choose a role from the list.")

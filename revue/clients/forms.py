@@ -1,0 +1,10 @@
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField, URLField
+from wtforms.validators import InputRequired, Length, Optional, URL
+
+
+class ClientForm(FlaskForm):
+    name = StringField("Client name", validators=[InputRequired(), Length(max=120)])
+    website = URLField("Website", validators=[Optional(), URL(require_tld=False), Length(max=300)])
+    notes = TextAreaField("Notes for the team", validators=[Length(max=5000)],
+                          description="Only your team sees these notes.")

@@ -1,0 +1,195 @@
+"""Email through an outbox (SECURITY I6).
+
+:func:`queue` writes a row in the caller's transaction and defers a send job until
+commit; a rollback therefore never emails anyone. The job claims the row atomically
+(``pending`` → ``sending``) so a job run twice sends once; a periodic sweeper retries
+what is due and recovers rows whose worker died mid-send. Permanent SMTP errors (5xx)
+fail at once, transient ones retry with exponential backoff. With no SMTP host set,
+messages stay ``pending`` and admins read them at Settings → Outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import uuid
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+from flask import current_app, render_template
+from huey import crontab
+from sqlalchemy import JSON, String, Text, or_, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .db import Base, db, utcnow
+from .jobs import defer, job, periodic
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+STUCK_AFTER = timedelta(minutes=10)
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(48), index=True)
+    to_addr: Mapped[str] = mapped_column(String(320), index=True)
+    to_name: Mapped[str] = mapped_column(String(200), default="")
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict] = mapped_column(JSON, default=dict)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+def queue(
+    to: str, subject: str, template: str, *, kind: str, to_name: str = "", headers: dict | None = None, **context
+) -> OutboxMessage:
+    """Render ``email/<template>.txt`` and ``.html`` and put the message in the outbox."""
+    context.setdefault("base_url", current_app.config["BASE_URL"])
+    context.setdefault("recipient_name", to_name)
+    domain = current_app.config["BASE_URL"].split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "revue"
+    message = OutboxMessage(
+        kind=kind,
+        to_addr=to.strip().lower(),
+        to_name=to_name,
+        subject=subject,
+        text_body=render_template(f"email/{template}.txt", subject=subject, **context),
+        html_body=render_template(f"email/{template}.html", subject=subject, **context),
+        headers=headers or {},
+        message_id=make_msgid(idstring=uuid.uuid4().hex[:12], domain=domain),
+    )
+    db.session.add(message)
+    db.session.flush()
+    defer(send_message, message.id)
+    log.info("queued %s email %s", kind, message.id)
+    return message
+
+
+def smtp_configured() -> bool:
+    return bool(current_app.config.get("SMTP_HOST"))
+
+
+@job()
+def send_message(message_id: int) -> str:
+    return deliver(message_id)
+
+
+def deliver(message_id: int) -> str:
+    """Send one message if it is still pending and due; return its final status."""
+    if not smtp_configured():
+        return "pending"
+    now = utcnow()
+    claimed = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
+        .where(OutboxMessage.next_attempt_at <= now)
+        .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        return "skipped"
+    message = db.session.get(OutboxMessage, message_id)
+    try:
+        _smtp_send(_build(message))
+    except smtplib.SMTPResponseException as exc:
+        permanent = 500 <= exc.smtp_code < 600
+        _fail(message, f"{exc.smtp_code} {exc.smtp_error!r}", permanent=permanent)
+    except (OSError, smtplib.SMTPException) as exc:
+        _fail(message, f"{type(exc).__name__}: {exc}", permanent=False)
+    else:
+        message.status = "sent"
+        message.sent_at = utcnow()
+        message.last_error = ""
+        log.info("sent email %s (%s)", message.id, message.kind)
+    db.session.commit()
+    return message.status
+
+
+def _fail(message: OutboxMessage, reason: str, *, permanent: bool) -> None:
+    message.last_error = reason[:2000]
+    if permanent or message.attempts >= MAX_ATTEMPTS:
+        message.status = "failed"
+        log.warning("email %s failed for good: %s", message.id, reason)
+    else:
+        message.status = "pending"
+        message.next_attempt_at = utcnow() + timedelta(seconds=30 * 2 ** (message.attempts - 1))
+        log.warning("email %s will be retried: %s", message.id, reason)
+
+
+def _build(message: OutboxMessage) -> EmailMessage:
+    cfg = current_app.config
+    email = EmailMessage()
+    email["Subject"] = message.subject
+    email["From"] = cfg["MAIL_FROM"]
+    email["To"] = formataddr((message.to_name, message.to_addr)) if message.to_name else message.to_addr
+    email["Message-ID"] = message.message_id
+    for name, value in (message.headers or {}).items():
+        email[name] = value
+    email.set_content(message.text_body)
+    email.add_alternative(message.html_body, subtype="html")
+    return email
+
+
+def _smtp_send(email: EmailMessage) -> None:
+    cfg = current_app.config
+    host, port, mode = cfg["SMTP_HOST"], int(cfg["SMTP_PORT"]), (cfg["SMTP_TLS"] or "none").lower()
+    if mode == "ssl":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=30, context=ssl.create_default_context())
+    else:
+        client = smtplib.SMTP(host, port, timeout=30)
+    with client:
+        if mode == "starttls":
+            client.starttls(context=ssl.create_default_context())
+        if cfg.get("SMTP_USERNAME"):
+            client.login(cfg["SMTP_USERNAME"], cfg["SMTP_PASSWORD"] or "")
+        client.send_message(email)
+
+
+def sweep() -> int:
+    """Recover stuck sends and send everything due; returns how many were attempted."""
+    if not smtp_configured():
+        return 0
+    now = utcnow()
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - STUCK_AFTER)
+        .values(status="pending", last_error="worker stopped while sending; retrying")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    due = db.session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(200)
+    ).all()
+    for message_id in due:
+        deliver(message_id)
+    return len(due)
+
+
+@periodic(crontab(minute="*"))
+def sweep_outbox() -> int:
+    return sweep()
+
+
+def outbox_page(status: str | None, page_size: int = 50):
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(page_size)
+    if status == "unsent":
+        query = query.where(or_(OutboxMessage.status == "pending", OutboxMessage.status == "failed"))
+    elif status:
+        query = query.where(OutboxMessage.status == status)
+    return db.session.scalars(query).all()

@@ -1,0 +1,42 @@
+"""One URL answers with a page or, for htmx, with the fragment it swaps (STYLE 4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, make_response, redirect, render_template, request
+
+from .extensions import htmx
+
+
+def wants_fragment() -> bool:
+    return bool(htmx) and not htmx.boosted
+
+
+def render(page: str, partial: str | None = None, *, status: int = 200, **context: Any) -> Response:
+    template = partial if partial and wants_fragment() else page
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def invalid(page: str, partial: str | None = None, **context: Any) -> Response:
+    """An invalid form: the same form with its errors beside the fields, 422."""
+    return render(page, partial, status=422, **context)
+
+
+def see_other(location: str) -> Response:
+    """Post/Redirect/Get; htmx follows ``HX-Location`` without a full reload."""
+    if htmx and not htmx.boosted:
+        response = make_response("", 204)
+        response.headers["HX-Location"] = location
+        return response
+    return redirect(location, code=303)
+
+
+def next_url(default: str) -> str:
+    """A same-site ``next`` parameter, or ``default``."""
+    target = request.values.get("next", "")
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default

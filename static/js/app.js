@@ -1,0 +1,61 @@
+// Small behaviours for every page: toasts, confirmations, copy buttons.
+// No framework; htmx does the requests.
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest(".toast-close");
+    if (close) close.closest(".toast").remove();
+    var copy = event.target.closest("[data-copy]");
+    if (copy && navigator.clipboard) {
+      navigator.clipboard.writeText(copy.getAttribute("data-copy")).then(function () {
+        var label = copy.textContent;
+        copy.textContent = "Copied";
+        setTimeout(function () { copy.textContent = label; }, 1500);
+      });
+    }
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+  }, true);
+
+  // Any failed htmx request shows a toast: never a silent failure.
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.getResponseHeader("HX-Retarget")) return; // the server sent its own toast
+    toast("Something went wrong", "The server answered " + (xhr ? xhr.status : "nothing") + ". Please try again.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toast("You seem to be offline", "Nothing was lost. Check the connection and try again.");
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    // Error fragments addressed to the toast region are swapped even on 4xx/5xx.
+    if (event.detail.xhr.getResponseHeader("HX-Retarget") === "#toasts") {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  function toast(title, message) {
+    var region = document.getElementById("toasts");
+    if (!region) return;
+    var box = document.createElement("div");
+    box.className = "toast toast-error";
+    box.setAttribute("role", "alert");
+    var strong = document.createElement("strong");
+    strong.textContent = title;
+    var span = document.createElement("span");
+    span.textContent = message;
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "toast-close";
+    button.setAttribute("aria-label", "Dismiss");
+    button.textContent = "×";
+    box.append(strong, span, button);
+    region.append(box);
+    setTimeout(function () { box.remove(); }, 8000);
+  }
+  window.revueToast = toast;
+})();
