@@ -66,12 +66,16 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .accounts import bp as accounts_bp
+    from .assets import bp as assets_bp
+    from .board import bp as board_bp
     from .clients import bp as clients_bp
     from .health import bp as health_bp
     from .projects import bp as projects_bp
+    from .review import bp as review_bp
+    from .review import status as _status  # noqa: F401  (connects status derivation to asset events)
     from .settings import bp as settings_bp
 
-    for bp in (accounts_bp, clients_bp, projects_bp, settings_bp, health_bp):
+    for bp in (accounts_bp, clients_bp, projects_bp, assets_bp, board_bp, review_bp, settings_bp, health_bp):
         app.register_blueprint(bp)
 
     @app.get("/")
@@ -87,8 +91,19 @@ def register_template_helpers(app: Flask) -> None:
     from .richtext import to_html
 
     app.jinja_env.filters["markdown"] = to_html
+    app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.globals["today"] = date.today
     app.jinja_env.globals["macros"] = LocalProxy(lambda: app.jinja_env.get_template("_macros.html").module)
+
+
+def filesize(size: int | None) -> str:
+    if size is None:
+        return "—"
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
 
 
 def register_commands(app: Flask) -> None:

@@ -17,6 +17,7 @@ import uuid
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
+from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from huey import crontab
@@ -56,25 +57,39 @@ class OutboxMessage(Base):
 def queue(
     to: str, subject: str, template: str, *, kind: str, to_name: str = "", headers: dict | None = None, **context
 ) -> OutboxMessage:
-    """Render ``email/<template>.txt`` and ``.html`` and put the message in the outbox."""
-    context.setdefault("base_url", current_app.config["BASE_URL"])
+    """Render ``email/<template>.txt`` and ``.html`` and put the message in the outbox.
+
+    Templates build links as ``base_url ~ url_for(...)``. They are rendered in a request
+    context made from ``BASE_URL`` (never the request's Host header, E8), which also works
+    in a worker or a CLI command where there is no request at all.
+    """
+    public = urlsplit(current_app.config["BASE_URL"])
+    context.setdefault("base_url", f"{public.scheme}://{public.netloc}")
     context.setdefault("recipient_name", to_name)
-    domain = current_app.config["BASE_URL"].split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "revue"
+    subject, to_name = one_line(subject), one_line(to_name)
+    with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"]):
+        text_body = render_template(f"email/{template}.txt", subject=subject, **context)
+        html_body = render_template(f"email/{template}.html", subject=subject, **context)
     message = OutboxMessage(
         kind=kind,
         to_addr=to.strip().lower(),
-        to_name=to_name,
-        subject=subject,
-        text_body=render_template(f"email/{template}.txt", subject=subject, **context),
-        html_body=render_template(f"email/{template}.html", subject=subject, **context),
+        to_name=to_name[:200],
+        subject=subject[:300],
+        text_body=text_body,
+        html_body=html_body,
         headers=headers or {},
-        message_id=make_msgid(idstring=uuid.uuid4().hex[:12], domain=domain),
+        message_id=make_msgid(idstring=uuid.uuid4().hex[:12], domain=public.hostname or "revue"),
     )
     db.session.add(message)
     db.session.flush()
     defer(send_message, message.id)
     log.info("queued %s email %s", kind, message.id)
     return message
+
+
+def one_line(value: str) -> str:
+    """A header-safe value: names typed by users may hold line breaks (header injection)."""
+    return " ".join((value or "").split())
 
 
 def smtp_configured() -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Response, make_response, redirect, render_template, request
@@ -40,3 +41,10 @@ def next_url(default: str) -> str:
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return default
+
+
+def changed(message: str, event: str = "board-changed") -> Response:
+    """An htmx write that re-renders other regions: 204, an event for them, and a toast."""
+    response = make_response("", 204)
+    response.headers["HX-Trigger"] = json.dumps({event: True, "revue:toast": {"message": message}})
+    return response

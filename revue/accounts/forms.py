@@ -29,9 +29,14 @@ class NewPassword(PasswordField):
                 self.errors.append(reason)
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 def email_field(label="Email"):
     return EmailField(
         label,
+        filters=[_strip],
         validators=[InputRequired(), Email(check_deliverability=False), Length(max=320)],
         render_kw={"autocomplete": "email"},
     )

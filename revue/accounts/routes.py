@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..db import db
-from ..errors import DomainError
+from ..errors import Conflict, DomainError
 from ..rendering import invalid, next_url, render, see_other
 from . import bp, services
 from .access import load_user  # noqa: F401  (registers the user loader)
@@ -22,6 +22,18 @@ from .forms import (
 
 def _client_info() -> tuple[str, str]:
     return request.remote_addr or "", request.user_agent.string or ""
+
+
+def _after_login() -> str:
+    """Where to go after logging in: a same-site ``next``, or the start page.
+
+    Browsers drop tabs and newlines from URLs, so ``/<TAB>/evil.example`` would become
+    ``//evil.example``; such targets (and any with whitespace) fall back to the start page.
+    """
+    target = next_url(url_for("index"))
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return url_for("index")
+    return target
 
 
 def _log_in(user, remember: bool) -> None:
@@ -59,7 +71,7 @@ def login():
     if not services.has_users():
         return redirect(url_for("accounts.setup"))
     if current_user.is_authenticated:
-        return redirect(next_url(url_for("index")))
+        return redirect(_after_login())
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -70,7 +82,7 @@ def login():
         else:
             _log_in(user, remember=form.remember.data)
             db.session.commit()
-            return redirect(next_url(url_for("index")), code=303)
+            return redirect(_after_login(), code=303)
     if form.errors:
         return invalid("accounts/login.html", form=form)
     return render("accounts/login.html", form=form)
@@ -185,8 +197,11 @@ def change_email():
     if form.validate_on_submit():
         try:
             services.change_email(current_user, form.current_password.data, form.email.data)
-        except DomainError as exc:
+        except services.WrongPassword as exc:
+            db.session.commit()  # keep the failure count (re-authentication is throttled)
             form.current_password.errors.append(exc.message)
+        except Conflict as exc:
+            form.email.errors.append(exc.message)
         else:
             db.session.commit()
             flash("Email address changed.", "success")
@@ -203,8 +218,11 @@ def change_password():
         try:
             services.change_password(current_user, form.current_password.data, form.new_password.data,
                                      keep_session=session.get("sid"))
-        except DomainError as exc:
+        except services.WrongPassword as exc:
+            db.session.commit()  # keep the failure count (re-authentication is throttled)
             form.current_password.errors.append(exc.message)
+        except services.WeakPassword as exc:
+            form.new_password.errors.append(exc.message)
         else:
             db.session.commit()
             flash("Password changed. Your other sessions were logged out.", "success")

@@ -26,7 +26,19 @@ RESET_HOURS = 2
 
 
 class LoginFailed(DomainError):
-    status = 200
+    status = 422
+
+
+class WeakPassword(DomainError):
+    """The new password breaks the password policy (A2)."""
+
+    status = 422
+
+
+class WrongPassword(DomainError):
+    """The current password given to confirm a change is not right (B4)."""
+
+    status = 422
 
 
 def normalise_email(email: str) -> str:
@@ -58,7 +70,7 @@ def create_owner(workspace_name: str, name: str, email: str, password: str) -> U
 def _set_password(user: User, password: str) -> None:
     reason = passwords.problem(password, email=user.email, name=user.name)
     if reason:
-        raise DomainError(reason)
+        raise WeakPassword(reason)
     user.password_hash = passwords.hash_password(password)
     user.password_changed_at = utcnow()
 
@@ -126,10 +138,29 @@ def end_sessions(user: User, *, keep: str | None = None) -> None:
 # -- passwords --------------------------------------------------------------------------
 
 
-def change_password(user: User, current: str, new: str, *, keep_session: str | None) -> None:
+def confirm_password(user: User, current: str) -> None:
+    """Re-authentication for sensitive changes, throttled like a login: a stolen session
+    must not become a way to guess the password (A4, B4)."""
+    key = f"reauth:user:{user.id}"
+    throttle.check(key)
     if not passwords.verify(user.password_hash, current):
-        raise DomainError("Your current password is not right.")
+        throttle.fail(key, current_app.config["THROTTLE_ACCOUNT_FAILURES"])
+        raise WrongPassword("Your current password is not right.")
+    throttle.clear(key)
+
+
+def _drop_open_resets(user: User) -> None:
+    """Reset links mailed before a password or address change stop working."""
+    for reset in db.session.scalars(
+        select(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+    ):
+        reset.used_at = utcnow()
+
+
+def change_password(user: User, current: str, new: str, *, keep_session: str | None) -> None:
+    confirm_password(user, current)
     _set_password(user, new)
+    _drop_open_resets(user)
     end_sessions(user, keep=keep_session)
     activity.record("password.changed", actor=user, subject=user)
     mail.queue(
@@ -139,8 +170,7 @@ def change_password(user: User, current: str, new: str, *, keep_session: str | N
 
 
 def change_email(user: User, current: str, new_email: str) -> None:
-    if not passwords.verify(user.password_hash, current):
-        raise DomainError("Your current password is not right.")
+    confirm_password(user, current)
     new_email = normalise_email(new_email)
     if new_email == user.email:
         return
@@ -148,6 +178,7 @@ def change_email(user: User, current: str, new_email: str) -> None:
         raise Conflict("Another account already uses that email address.")
     old = user.email
     user.email = new_email
+    _drop_open_resets(user)
     activity.record("email.changed", actor=user, subject=user, old=old)
     mail.queue(old, "Your Revue email address was changed", "email_changed", kind="security",
                to_name=user.name, user=user, new_email=new_email)
@@ -178,7 +209,7 @@ def open_reset(raw: str) -> PasswordReset | None:
 def reset_password(reset: PasswordReset, new: str) -> User:
     user = reset.user
     _set_password(user, new)
-    reset.used_at = utcnow()
+    _drop_open_resets(user)
     end_sessions(user)
     throttle.clear(f"login:account:{user.email}")
     activity.record("password.reset", actor=user, subject=user)

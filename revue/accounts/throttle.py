@@ -35,7 +35,9 @@ def check(*keys: str) -> None:
 def fail(key: str, limit: int) -> None:
     now = utcnow()
     window = timedelta(seconds=current_app.config["THROTTLE_WINDOW_SECONDS"])
-    row = db.session.get(Throttle, key, with_for_update=True)
+    # populate_existing: check() may have loaded this row earlier in the transaction; without it
+    # the locked re-read keeps those stale numbers and concurrent failures overwrite each other.
+    row = db.session.get(Throttle, key, with_for_update=True, populate_existing=True)
     if row is None:
         try:
             with db.session.begin_nested():  # another worker may insert the same key

@@ -23,9 +23,7 @@ HEAD_BYTES = 64 * 1024
 
 # Extensions that browsers or servers may execute or render as markup.
 RISKY_EXTENSIONS = frozenset(
-    "html htm xhtml xht shtml shtm mht mhtml hta svgz xml xsl xslt js mjs cjs jsp jspx asp aspx ashx "
-    "php php3 php4 php5 php7 phtml phar pht cgi pl py pyc rb sh bash zsh bat cmd com exe scr msi dll "
-    "so vbs vbe wsf wsh ps1 psm1 jar swf lnk reg".split()
+    ["html", "htm", "xhtml", "xht", "shtml", "shtm", "mht", "mhtml", "hta", "svgz", "xml", "xsl", "xslt", "js", "mjs", "cjs", "jsp", "jspx", "asp", "aspx", "ashx", "php", "php3", "php4", "php5", "php7", "phtml", "phar", "pht", "cgi", "pl", "py", "pyc", "rb", "sh", "bash", "zsh", "bat", "cmd", "com", "exe", "scr", "msi", "dll", "so", "vbs", "vbe", "wsf", "wsh", "ps1", "psm1", "jar", "swf", "lnk", "reg"]
 )
 # Extensions that claim a previewable type (-> words for errors); content that is none of
 # our media types under such a name (e.g. HTML named .png) is refused outright.

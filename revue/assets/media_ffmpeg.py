@@ -28,6 +28,9 @@ FFMPEG_MEMORY_MB = 2048
 PROBE_TIMEOUT_S = 30.0
 FRAME_TIMEOUT_S = 120.0
 TRANSCODE_TIMEOUT_S = 1800.0
+# Few threads and malloc arenas: each reserves address space, which counts against the cap.
+THREADS = str(min(8, os.cpu_count() or 1))
+_ENV = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "MALLOC_ARENA_MAX": "2"}
 
 # Detected MIME type -> the only demuxer ffmpeg may use for it.
 DEMUXERS = {
@@ -60,7 +63,7 @@ def input_args(path: str, mime: str, *, seek: float | None = None, keyframes_onl
     demuxer = DEMUXERS.get(mime)
     if demuxer is None:
         raise MediaError("This type of file can't be played or previewed.")
-    args = ["-protocol_whitelist", "file", "-f", demuxer]
+    args = ["-threads", THREADS, "-protocol_whitelist", "file", "-f", demuxer]
     if keyframes_only:
         args += ["-skip_frame", "nokey"]
     if seek:
@@ -91,7 +94,7 @@ def _spawn(args: list[str], stdout: int, stderr: object) -> subprocess.Popen[byt
         stdin=subprocess.DEVNULL,
         stdout=stdout,
         stderr=stderr,
-        env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"},
+        env=_ENV,
         close_fds=True,
     )
     _cap_memory(proc.pid)
@@ -101,7 +104,7 @@ def _spawn(args: list[str], stdout: int, stderr: object) -> subprocess.Popen[byt
 def _failure(stderr: str, what: str) -> MediaError:
     tail = stderr.strip().splitlines()[-6:]
     log.info("ffmpeg failed (%s): %s", what, " | ".join(tail))
-    if "Cannot allocate memory" in stderr:
+    if "Cannot allocate memory" in stderr or "Resource temporarily unavailable" in stderr:
         return MediaError("Processing this file needed more memory than allowed and was stopped.", reason="memory")
     return MediaError(f"This {what} could not be read; the file may be damaged.")
 

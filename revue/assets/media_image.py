@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 from PIL import Image, ImageCms
 
+from . import media_vips
 from .media_detect import IMAGE_TYPES
 from .media_types import MediaError, Processed, Rendition, RenditionCallback
 
@@ -52,7 +53,8 @@ def shrink(im: Image.Image, longest: int) -> Image.Image:
     target = fit(im.size, longest)
     if target == im.size:
         return im
-    return im.resize(target, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    # Pillow's own thumbnail() settings: box-reduce to within 2x, then bicubic (LANCZOS costs ~60% more).
+    return im.resize(target, Image.Resampling.BICUBIC, reducing_gap=2.0)
 
 
 def save_raster(im: Image.Image, out_dir: str, name: str, *, icc_profile: bytes | None = None) -> Rendition:
@@ -98,12 +100,15 @@ def process_image(path: str, mime: str, out_dir: str, *, max_pixels: int, emit: 
     _ext, pil_format, words = IMAGE_TYPES[mime]
     with _open(path, pil_format, words, max_pixels) as im:
         metadata = _metadata(im)
-        icc = im.info.get("icc_profile")
-        reduced, orientation = _decode_reduced(im, words)
-    upright = _upright(reduced, orientation)
-    normal, keep_icc = _normalise(upright, icc)
-    if orientation in (5, 6, 7, 8):
+        if media_vips.usable(pil_format, im.width * im.height):
+            upright, icc = media_vips.shrunk(path, pil_format, PREVIEW_MAX, words)
+        else:
+            icc = im.info.get("icc_profile")
+            reduced, orientation = _decode_reduced(im, words)
+            upright = _upright(reduced, orientation)
+    if (upright.width - upright.height) * (metadata["width"] - metadata["height"]) < 0:  # turned by EXIF
         metadata["width"], metadata["height"] = metadata["height"], metadata["width"]
+    normal, keep_icc = _normalise(upright, icc)
     renditions = preview_and_thumb(normal, out_dir, emit, icc_profile=icc if keep_icc else None)
     return Processed(metadata=metadata, renditions=renditions)
 
@@ -125,8 +130,8 @@ def _open(path: str, pil_format: str, words: str, max_pixels: int) -> Iterator[I
         yield im
 
 
-def _metadata(im: Image.Image) -> dict[str, object]:
-    metadata: dict[str, object] = {"width": im.width, "height": im.height}
+def _metadata(im: Image.Image) -> dict[str, int]:
+    metadata = {"width": im.width, "height": im.height}
     frames = getattr(im, "n_frames", 1)
     if frames > 1:
         metadata["frames"] = frames

@@ -68,9 +68,7 @@ def sanitise(data: bytes) -> str:
     for element in root.iter():
         for attr in list(element.attrib):
             local = attr.rsplit("}", 1)[-1]
-            if local == "href" and not _allowed_href(element.attrib[attr]):
-                del element.attrib[attr]
-            elif attr == "{http://www.w3.org/XML/1998/namespace}base":
+            if local == "href" and not _allowed_href(element.attrib[attr]) or attr == "{http://www.w3.org/XML/1998/namespace}base":
                 del element.attrib[attr]
     return ET.tostring(root, encoding="unicode")
 

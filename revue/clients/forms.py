@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField, URLField
-from wtforms.validators import InputRequired, Length, Optional, URL
+from wtforms.validators import URL, InputRequired, Length, Optional
 
 
 class ClientForm(FlaskForm):

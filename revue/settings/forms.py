@@ -8,6 +8,9 @@ from flask_wtf.file import FileAllowed, FileField
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from ..accounts.forms import email_field
+from ..accounts.models import Role
+
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -34,3 +37,24 @@ class WorkspaceForm(FlaskForm):
     def validate_brand_color(self, field):
         if not COLOR.match(field.data or ""):
             raise ValidationError("Use a colour like #4f46e5.")
+
+
+def team_roles() -> list[tuple[str, str]]:
+    # A callable: WTForms 3.3 deprecates tuples passed as ``choices=`` (a warning on every form).
+    return [(Role.MEMBER.value, "Member"), (Role.ADMIN.value, "Admin"), (Role.OWNER.value, "Owner")]
+
+
+class InviteForm(FlaskForm):
+    """Invite a team member (client contacts are invited from their client's page)."""
+
+    name = StringField("Name", validators=[Length(max=120)])
+    email = email_field()
+    role = SelectField("Role", choices=team_roles, default=Role.MEMBER.value)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=team_roles, validate_choice=False)
+
+    def validate_role(self, field):
+        if field.data not in {value for value, _ in team_roles()}:
+            raise ValidationError("Choose a role from the list.")

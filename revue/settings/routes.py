@@ -9,7 +9,6 @@ from sqlalchemy import select
 from .. import mail
 from ..accounts import services as accounts
 from ..accounts.access import admin_required
-from ..accounts.forms import InviteForm, RoleForm
 from ..accounts.models import Invitation, Role, User
 from ..db import db
 from ..errors import DomainError
@@ -17,7 +16,7 @@ from ..http_files import send_stored
 from ..rendering import invalid, render, see_other
 from ..storage import get_storage
 from . import bp, services
-from .forms import WorkspaceForm
+from .forms import InviteForm, RoleForm, WorkspaceForm
 from .models import DEFAULT_COLOR
 
 

@@ -59,3 +59,22 @@
   }
   window.revueToast = toast;
 })();
+
+// Success messages of htmx writes arrive as an HX-Trigger event.
+document.body && document.body.addEventListener("revue:toast", function (event) {
+  var region = document.getElementById("toasts");
+  if (!region || !event.detail || !event.detail.message) return;
+  var box = document.createElement("div");
+  box.className = "toast";
+  box.setAttribute("role", "status");
+  var span = document.createElement("strong");
+  span.textContent = event.detail.message;
+  var button = document.createElement("button");
+  button.type = "button";
+  button.className = "toast-close";
+  button.setAttribute("aria-label", "Dismiss");
+  button.textContent = "×";
+  box.append(span, button);
+  region.append(box);
+  setTimeout(function () { box.remove(); }, 4000);
+});

@@ -1,0 +1,78 @@
+"""The board: assets as cards in status columns, in a constant number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from ..accounts.models import User
+from ..assets.access import visible_assets
+from ..assets.models import Asset, AssetStatus, AssetVersion, Rendition
+from ..clients.models import Client
+from ..comments.models import Comment
+from ..db import db
+from ..projects.models import Project, ProjectStatus
+
+COLUMNS = [AssetStatus.DRAFT, AssetStatus.IN_REVIEW, AssetStatus.CHANGES_REQUESTED, AssetStatus.APPROVED]
+
+
+@dataclass
+class Card:
+    asset: Asset
+    version: AssetVersion | None
+    has_thumb: bool
+    open_comments: int
+    assignee: str | None
+    project_name: str
+    client_name: str
+
+    @property
+    def overdue(self) -> bool:
+        return bool(self.asset.due_date and self.asset.due_date < date.today()
+                    and self.asset.status != AssetStatus.APPROVED)
+
+
+def cards(user: User, *, project_id: int | None = None, client_id: int | None = None,
+          assignee_id: int | None = None, archived: bool = False, limit: int = 2000) -> list[Card]:
+    version = aliased(AssetVersion)
+    thumb = (select(func.count(Rendition.id))
+             .where(Rendition.version_id == Asset.current_version_id, Rendition.name == "thumb")
+             .correlate(Asset).scalar_subquery())
+    comments = select(func.count(Comment.id)).where(
+        Comment.version_id == Asset.current_version_id, Comment.parent_id.is_(None),
+        Comment.deleted_at.is_(None), Comment.resolved_at.is_(None))
+    if user.is_client_contact:
+        comments = comments.where(Comment.internal.is_(False))
+    assignee = aliased(User)
+    query = (
+        visible_assets(user)
+        .join(Project, Project.id == Asset.project_id)
+        .join(Client, Client.id == Project.client_id)
+        .outerjoin(version, version.id == Asset.current_version_id)
+        .outerjoin(assignee, assignee.id == Asset.assignee_id)
+        .add_columns(version, thumb, comments.correlate(Asset).scalar_subquery(), assignee.name, Project.name,
+                     Client.name)
+        .where(Asset.archived_at.is_not(None) if archived else Asset.archived_at.is_(None))
+        .order_by(Asset.due_date.is_(None), Asset.due_date, Asset.status_changed_at.desc(), Asset.id.desc())
+        .limit(limit)
+    )
+    if project_id:
+        query = query.where(Asset.project_id == project_id)
+    else:
+        query = query.where(Project.status == ProjectStatus.ACTIVE)
+    if client_id:
+        query = query.where(Project.client_id == client_id)
+    if assignee_id:
+        query = query.where(Asset.assignee_id == assignee_id)
+    return [Card(a, v, bool(t), c or 0, who, p, cl) for a, v, t, c, who, p, cl in db.session.execute(query)]
+
+
+def by_column(items: list[Card]) -> dict[AssetStatus, list[Card]]:
+    columns: dict[AssetStatus, list[Card]] = {status: [] for status in COLUMNS}
+    for card in items:
+        columns[card.asset.status].append(card)
+    return columns
+
