@@ -60,7 +60,11 @@ def make_pdf(path: Path) -> None:
         draw = ImageDraw.Draw(page)
         draw.rectangle((100, 100, 1140, 500), fill=(30 + n * 4, 90, 160))
         for line in range(40):
-            draw.text((100, 560 + line * 28), f"Page {n + 1}, line {line + 1}: the quick brown fox " * 2, fill="black")
+            draw.text(
+                (100, 560 + line * 28),
+                f"Page {n + 1}, line {line + 1}: the quick brown fox " * 2,
+                fill="black",
+            )
         pages.append(page)
     pages[0].save(path, "PDF", save_all=True, append_images=pages[1:], resolution=150)
 
@@ -70,11 +74,34 @@ def make_video(path: Path) -> None:
 
     subprocess.run(
         [
-            imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-            "-f", "lavfi", "-i", f"testsrc2=duration={VIDEO_SECONDS}:size=1920x1080:rate=30",
-            "-f", "lavfi", "-i", f"sine=frequency=440:duration={VIDEO_SECONDS}",
-            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "60",
-            "-c:a", "aac", "-shortest", "-movflags", "+faststart", str(path),
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-nostdin",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=duration={VIDEO_SECONDS}:size=1920x1080:rate=30",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=440:duration={VIDEO_SECONDS}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-g",
+            "60",
+            "-c:a",
+            "aac",
+            "-shortest",
+            "-movflags",
+            "+faststart",
+            str(path),
         ],
         check=True,
     )
@@ -110,7 +137,13 @@ def child(task: str, src: str, out_dir: str) -> dict[str, float]:
         detected = media.detect(src, os.path.basename(src))
         first: list[float] = []
         started = time.perf_counter()
-        media.process(src, detected.kind, detected.mime, out_dir, on_rendition=lambda r: first.append(time.perf_counter()))
+        media.process(
+            src,
+            detected.kind,
+            detected.mime,
+            out_dir,
+            on_rendition=lambda r: first.append(time.perf_counter()),
+        )
         result = {"seconds": time.perf_counter() - started, "first": first[0] - started}
     import resource
 
@@ -133,14 +166,19 @@ def _sandboxed(src: str, out_dir: str) -> dict[str, float]:
     detected = media.detect(src, os.path.basename(src))
     first: list[float] = []
     started = time.perf_counter()
-    run_sandboxed(src, detected.kind, detected.mime, out_dir, on_rendition=lambda r: first.append(time.perf_counter()))
+    run_sandboxed(
+        src, detected.kind, detected.mime, out_dir, on_rendition=lambda r: first.append(time.perf_counter())
+    )
     return {"seconds": time.perf_counter() - started, "first": first[0] - started}
 
 
 def run_child(task: str, src: Path) -> dict[str, float] | None:
     with tempfile.TemporaryDirectory(prefix="bench-out-") as out_dir:
         proc = subprocess.run(
-            [sys.executable, __file__, "--child", task, str(src), out_dir], capture_output=True, text=True, cwd=ROOT
+            [sys.executable, __file__, "--child", task, str(src), out_dir],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
         )
     if proc.returncode != 0:
         print(f"  ({task} on {src.name} failed: {proc.stderr.strip().splitlines()[-1:]})")
@@ -166,7 +204,9 @@ def measure(tasks: list[str], src: Path, runs: int) -> dict[str, dict[str, float
 
 
 def have_vips() -> bool:
-    check = subprocess.run([sys.executable, "-c", "import pyvips; pyvips.Image.black(1, 1)"], capture_output=True)
+    check = subprocess.run(
+        [sys.executable, "-c", "import pyvips; pyvips.Image.black(1, 1)"], capture_output=True
+    )
     return check.returncode == 0
 
 
@@ -189,8 +229,10 @@ def report_pdf(src: Path, runs: int) -> None:
     results = measure(["ours", "sandboxed"], src, runs)
     ours, boxed = results["ours"], results["sandboxed"]
     print(f"PDF, {PDF_PAGES} pages (raster A4 pages)")
-    print(f"  first page (page-1):  {ours['first']:6.3f} s in process(), {boxed['first']:.3f} s via run_sandboxed "
-          f"(target <= 1 s)")
+    print(
+        f"  first page (page-1):  {ours['first']:6.3f} s in process(), {boxed['first']:.3f} s via run_sandboxed "
+        f"(target <= 1 s)"
+    )
     print(f"  all pages:            {ours['seconds']:6.3f} s  peak {ours['maxrss_mb']:6.0f} MB")
 
 
@@ -198,13 +240,19 @@ def report_video(src: Path, runs: int) -> None:
     results = measure(["ours", "sandboxed"], src, runs)
     ours, boxed = results["ours"], results["sandboxed"]
     print(f"Video, {VIDEO_SECONDS} s 1080p30 H.264/AAC ({src.stat().st_size / 1e6:.1f} MB)")
-    print(f"  metadata + poster:    {ours['first']:6.3f} s in process(), {boxed['first']:.3f} s via run_sandboxed "
-          f"(target <= 2 s)")
-    print(f"  + thumb + strip:      {ours['seconds']:6.3f} s  peak {ours['maxrss_mb']:6.0f} MB (no web copy needed)")
+    print(
+        f"  metadata + poster:    {ours['first']:6.3f} s in process(), {boxed['first']:.3f} s via run_sandboxed "
+        f"(target <= 2 s)"
+    )
+    print(
+        f"  + thumb + strip:      {ours['seconds']:6.3f} s  peak {ours['maxrss_mb']:6.0f} MB (no web copy needed)"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", help="directory for the generated inputs (reused if present)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
@@ -214,7 +262,12 @@ def main() -> None:
         return
     work = Path(args.keep or tempfile.mkdtemp(prefix="bench-renditions-"))
     work.mkdir(parents=True, exist_ok=True)
-    inputs = {"photo.jpg": make_raster, "artwork.png": make_raster, "deck.pdf": make_pdf, "film.mp4": make_video}
+    inputs = {
+        "photo.jpg": make_raster,
+        "artwork.png": make_raster,
+        "deck.pdf": make_pdf,
+        "film.mp4": make_video,
+    }
     for name, make in inputs.items():
         if not (work / name).exists():
             started = time.perf_counter()

@@ -92,6 +92,7 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["markdown"] = to_html
     app.jinja_env.filters["filesize"] = filesize
+    app.jinja_env.filters["timecode"] = timecode
     app.jinja_env.globals["today"] = date.today
     app.jinja_env.globals["macros"] = LocalProxy(lambda: app.jinja_env.get_template("_macros.html").module)
 
@@ -104,6 +105,17 @@ def filesize(size: int | None) -> str:
             return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{size:.1f} GB"
+
+
+def timecode(seconds: float | None, fps: float | None = None) -> str:
+    """``HH:MM:SS`` or, with a frame rate, ``HH:MM:SS:FF``."""
+    if seconds is None:
+        return ""
+    whole = int(seconds)
+    text = f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+    if fps:
+        text += f":{int(round((seconds - whole) * float(fps))) % max(int(round(float(fps))), 1):02d}"
+    return text
 
 
 def register_commands(app: Flask) -> None:

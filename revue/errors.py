@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template, request
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from .db import db
@@ -55,17 +56,39 @@ TITLES = {
 }
 
 
+# The page when error.html itself cannot be rendered (its layout reads the database).
+PLAIN_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+    '<link rel="stylesheet" href="/static/css/revue.css"></head><body><main id="main" class="container">'
+    '<section class="empty-state error-page"><p class="error-code">{status}</p><h1>{title}</h1><p>{message}</p>'
+    '<p><a class="btn" href="/">Go to the start page</a></p></section></main></body></html>'
+)
+PLAIN_TOAST = '<div class="toast toast-error" role="alert"><strong>{title}</strong> <span>{message}</span></div>'
+
+
 def error_response(status: int, message: str | None = None, headers: dict | None = None):
     title, default = TITLES.get(status, TITLES[500])
     text = message or default
-    if request.headers.get("HX-Request"):
-        body = render_template("_toast.html", title=title, message=text, level="error")
-        hdrs = {"HX-Retarget": "#toasts", "HX-Reswap": "beforeend"}
-    else:
-        body = render_template("error.html", status=status, title=title, message=text)
-        hdrs = {}
+    htmx = bool(request.headers.get("HX-Request"))
+    try:
+        if htmx:
+            body = render_template("_toast.html", title=title, message=text, level="error")
+        else:
+            body = render_template("error.html", status=status, title=title, message=text)
+    except Exception:  # noqa: BLE001 — e.g. the database is down: still answer, plainly
+        log.exception("could not render the %s page", status)
+        _rollback()
+        body = (PLAIN_TOAST if htmx else PLAIN_PAGE).format(status=status, title=escape(title), message=escape(text))
+    hdrs = {"HX-Retarget": "#toasts", "HX-Reswap": "beforeend"} if htmx else {}
     hdrs.update(headers or {})
     return body, status, hdrs
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 — a dead connection must not hide the original error
+        log.exception("rollback failed")
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -91,7 +114,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        db.session.rollback()
+        _rollback()
         headers = {}
         if isinstance(exc, TooManyAttempts):
             headers["Retry-After"] = str(exc.retry_after)
@@ -99,7 +122,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(exc):
-        db.session.rollback()
+        _rollback()
         original = getattr(exc, "original_exception", exc)
         log.error("unhandled error on %s %s", request.method, request.path, exc_info=original)
         return error_response(500)

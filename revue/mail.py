@@ -118,12 +118,15 @@ def deliver(message_id: int) -> str:
         return "skipped"
     message = db.session.get(OutboxMessage, message_id)
     try:
-        _smtp_send(_build(message))
-    except smtplib.SMTPResponseException as exc:
-        permanent = 500 <= exc.smtp_code < 600
-        _fail(message, f"{exc.smtp_code} {exc.smtp_error!r}", permanent=permanent)
+        email = _build(message)
+    except (ValueError, TypeError) as exc:  # a message that cannot be built never will be
+        _fail(message, f"cannot build the message: {exc}", permanent=True)
+        db.session.commit()
+        return message.status
+    try:
+        _smtp_send(email)
     except (OSError, smtplib.SMTPException) as exc:
-        _fail(message, f"{type(exc).__name__}: {exc}", permanent=False)
+        _fail(message, *_smtp_problem(exc))
     else:
         message.status = "sent"
         message.sent_at = utcnow()
@@ -133,7 +136,20 @@ def deliver(message_id: int) -> str:
     return message.status
 
 
-def _fail(message: OutboxMessage, reason: str, *, permanent: bool) -> None:
+def _smtp_problem(exc: Exception) -> tuple[str, bool]:
+    """``(reason, permanent)``: 5xx answers about this message are final, the rest is retried."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):  # not an SMTPResponseException
+        answers = list(exc.recipients.values())
+        codes = [code for code, _text in answers]
+        return f"recipient refused: {answers!r}", bool(codes) and all(500 <= c < 600 for c in codes)
+    if isinstance(exc, smtplib.SMTPAuthenticationError):  # the server settings are wrong, not the message
+        return f"{exc.smtp_code} SMTP login failed; check REVUE_SMTP_USERNAME/PASSWORD", False
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.smtp_code} {exc.smtp_error!r}", 500 <= exc.smtp_code < 600
+    return f"{type(exc).__name__}: {exc}", False
+
+
+def _fail(message: OutboxMessage, reason: str, permanent: bool) -> None:
     message.last_error = reason[:2000]
     if permanent or message.attempts >= MAX_ATTEMPTS:
         message.status = "failed"
@@ -178,10 +194,17 @@ def sweep() -> int:
     if not smtp_configured():
         return 0
     now = utcnow()
+    stuck = (OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - STUCK_AFTER)
+    db.session.execute(  # a message that keeps killing its worker must not loop for ever
+        update(OutboxMessage)
+        .where(*stuck, OutboxMessage.attempts >= MAX_ATTEMPTS)
+        .values(status="failed", last_error="the worker stopped while sending, too many times")
+        .execution_options(synchronize_session=False)
+    )
     db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - STUCK_AFTER)
-        .values(status="pending", last_error="worker stopped while sending; retrying")
+        .where(*stuck)
+        .values(status="pending", last_error="the worker stopped while sending; retrying")
         .execution_options(synchronize_session=False)
     )
     db.session.commit()

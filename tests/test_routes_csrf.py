@@ -2,20 +2,26 @@
 
 The matrix is generated from ``app.url_map``, so routes added later are covered without
 touching this file. URL arguments are filled from real rows (see :func:`url_values`).
-The helpers here are shared with ``test_safe_methods.py``.
+
+The helpers here (``RULES``, ``build_url``, ``throwaway_app``, the ``world`` fixture and
+``fresh_request_state``) are shared with the other cross-cutting tests, which import them.
 """
 
 from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+from flask import g, has_app_context
 from sqlalchemy import func, select
 from werkzeug.routing import Rule
 from werkzeug.routing.converters import AnyConverter, IntegerConverter
 
-from revue import create_app
+from revue import create_app, jobs
 from revue.db import Base, db
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -37,6 +43,28 @@ def _url_map():
 
 
 RULES = _url_map()
+
+
+@contextmanager
+def throwaway_app(tmp_path: Path, *, tables: bool = True, **config) -> Iterator:
+    """A separate app on its own SQLite file, for routes or config the session app can't have."""
+    saved_worker_app = jobs._worker_app
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "throwaway", "INSTANCE_PATH": str(tmp_path / "instance"),
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"), "DATABASE_URL": f"sqlite:///{tmp_path}/throwaway.db",
+        "BASE_URL": "https://revue.example.com", "HUEY_IMMEDIATE": True, "SMTP_HOST": None,
+        "ARGON2_MEMORY_KIB": 8, "ARGON2_TIME_COST": 1, **config,
+    })
+    jobs._worker_app = saved_worker_app
+    if tables:
+        with app.app_context():
+            db.create_all()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def rules_for(methods: set[str]) -> list[Rule]:
@@ -79,6 +107,32 @@ def build_url(rule: Rule, ids: dict[str, int]) -> str:
     built = rule.build(url_values(rule, ids), append_unknown=False)
     assert built is not None, f"cannot build {rule_id(rule)}"
     return built[1]
+
+
+@pytest.fixture(autouse=True)
+def fresh_request_state(app, monkeypatch):
+    """Give every test-client request a fresh ``g``, as a real request has.
+
+    The conftest factories keep an app context pushed for the whole test, and Flask reuses
+    it for test-client requests: ``g`` (flask-login's user, the CSRF token, cached rows)
+    would leak from one client to the next, so an anonymous client would act as whoever
+    logged in before it. Uncommitted request work is rolled back, as at a real request's end.
+    """
+    original = app.test_client_class.open
+
+    def open_fresh(self, *args, **kwargs):
+        if not has_app_context():
+            return original(self, *args, **kwargs)
+        saved = dict(g.__dict__)
+        g.__dict__.clear()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            db.session.rollback()
+            g.__dict__.clear()
+            g.__dict__.update(saved)
+
+    monkeypatch.setattr(app.test_client_class, "open", open_fresh)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from revue.db import Base, db
-from test_routes_csrf import RULES, build_url, rule_id, world  # noqa: F401  (world is a fixture)
+from test_routes_csrf import RULES, build_url, fresh_request_state, rule_id, world  # noqa: F401  (fixtures)
 
 SKIP_TABLES = {"activities", "user_sessions", "throttles", "outbox"}
 SKIP_COLUMNS = re.compile(r"(^|_)(opened|last_used)_at$")
@@ -24,14 +24,14 @@ READ_RULES = [r for r in RULES if r.methods and "GET" in r.methods]
 def snapshot() -> dict[str, str]:
     """A digest of every domain table's rows, by table name."""
     digests = {}
-    with db.engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
-            if table.name in SKIP_TABLES:
-                continue
-            columns = [c for c in table.c if not SKIP_COLUMNS.search(c.name)]
-            order = list(table.primary_key.columns) or columns
-            rows = conn.execute(select(*columns).order_by(*order)).all()
-            digests[table.name] = hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()
+    for table in Base.metadata.sorted_tables:
+        if table.name in SKIP_TABLES:
+            continue
+        columns = [c for c in table.c if not SKIP_COLUMNS.search(c.name)]
+        order = list(table.primary_key.columns) or columns
+        rows = db.session.execute(select(*columns).order_by(*order)).all()
+        digests[table.name] = hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()
+    db.session.rollback()
     return digests
 
 
@@ -60,10 +60,11 @@ def test_reads_change_nothing(client, login, world, who):
         url = build_url(rule, world["ids"])
         for method, headers in (("GET", {}), ("HEAD", {}), ("GET", {"HX-Request": "true"})):
             response = client.open(url, method=method, headers=headers)
+            response.close()
             if response.status_code >= 500:
                 problems.append(f"{method} {url} ({rule_id(rule)}) answered {response.status_code}")
-            after = snapshot()
-            if after != before:
-                problems.append(f"{method} {url} ({rule_id(rule)}) changed {changed(before, after)}")
-                before = after
+        after = snapshot()
+        if after != before:
+            problems.append(f"GET/HEAD {url} ({rule_id(rule)}) changed {changed(before, after)}")
+            before = after
     assert not problems, "\n".join(problems)

@@ -2,8 +2,9 @@
 
 After ``limit`` failures within the window each further failure doubles a delay
 (1 s, 2 s, 4 s … capped at 15 minutes) during which attempts get 429 with
-``Retry-After``. Nothing locks an account for good, and password reset by email
-stays open.
+``Retry-After``. The count starts over after a window without failures (once delays
+have begun: a window after the last one ended). Nothing locks an account for good,
+and password reset by email stays open.
 """
 
 from __future__ import annotations
@@ -45,8 +46,12 @@ def fail(key: str, limit: int) -> None:
         except IntegrityError:
             pass
         row = db.session.get(Throttle, key, with_for_update=True, populate_existing=True)
-    if row.window_start < now - window and not (row.blocked_until and row.blocked_until > now):
-        row.failures, row.window_start = 0, now
+    # Start over only after a quiet window: since the first failure, or, once delays have begun,
+    # since the last delay ended. (Counting from the first failure alone reset the doubling every
+    # 15 minutes of a slow attack, so the delay never reached its cap.)
+    quiet_since = max(row.window_start, row.blocked_until or row.window_start)
+    if quiet_since < now - window:
+        row.failures, row.window_start, row.blocked_until = 0, now, None
     row.failures += 1
     over = row.failures - limit
     if over > 0:

@@ -16,7 +16,7 @@ from array import array
 from PIL import Image, ImageDraw
 
 from . import media_ffmpeg as ff
-from .media_image import THUMB_MAX, fit, save_raster
+from .media_image import THUMB_MAX, fit, save_raster, shrink
 from .media_types import MediaError, Processed, Rendition, RenditionCallback
 
 POSTER_MAX = 1920
@@ -44,6 +44,7 @@ _PLAYABLE_AUDIO = {
     "audio/webm": {"vorbis", "opus"},
     "audio/flac": {"flac"},
 }
+_X264_ARGS = ("-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-profile:v", "high")
 _TIME_RE = re.compile(r"time=(\d+):(\d\d):(\d\d(?:\.\d+)?)")
 
 
@@ -89,7 +90,11 @@ def is_playable_video(mime: str, info: ff.Probe) -> bool:
     if mime not in _PLAYABLE_VIDEO or info.video is None:
         return False
     video_codecs, audio_codecs = _PLAYABLE_VIDEO[mime]
-    video_ok = info.video.codec in video_codecs and info.video.pix_fmt in ("yuv420p", "yuvj420p", "yuv420p10le")
+    video_ok = info.video.codec in video_codecs and info.video.pix_fmt in (
+        "yuv420p",
+        "yuvj420p",
+        "yuv420p10le",
+    )
     if info.video.codec == "h264":
         video_ok = video_ok and info.video.pix_fmt in ("yuv420p", "yuvj420p")
     return video_ok and (info.audio is None or info.audio.codec in audio_codecs)
@@ -110,7 +115,7 @@ def _poster_and_thumb(
         raise MediaError("No picture could be read from this video; the file may be damaged.")
     poster = save_raster(frames[0], out_dir, "poster")
     emit(poster)
-    thumb = save_raster(frames[0].resize(fit(size, THUMB_MAX), Image.Resampling.LANCZOS), out_dir, "thumb")
+    thumb = save_raster(shrink(frames[0], THUMB_MAX), out_dir, "thumb")
     emit(thumb)
     return [poster, thumb]
 
@@ -133,7 +138,8 @@ def _frames(
         *("-frames:v", str(count), "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"),
     ]
     buffer = bytearray()
-    ff.stream(args, buffer.extend, timeout=ff.FRAME_TIMEOUT_S, what="video")
+    timeout = ff.FRAME_TIMEOUT_S if count == 1 else ff.WHOLE_FILE_TIMEOUT_S
+    ff.stream(args, buffer.extend, timeout=timeout, what="video")
     frame_bytes = size[0] * size[1] * 3
     return [
         Image.frombytes("RGB", size, bytes(buffer[i : i + frame_bytes]))
@@ -150,7 +156,13 @@ def _strip(
     height = min(480, max(2, round(STRIP_FRAME_WIDTH * size[1] / size[0] / 2) * 2))
     tile = (STRIP_FRAME_WIDTH, height)
     frames = _frames(
-        path, mime, tile, seek=None, count=wanted, fps=1 / interval, keyframes_only=duration > KEYFRAMES_ONLY_AFTER_S
+        path,
+        mime,
+        tile,
+        seek=None,
+        count=wanted,
+        fps=1 / interval,
+        keyframes_only=duration > KEYFRAMES_ONLY_AFTER_S,
     )
     if not frames:
         raise MediaError("No picture could be read from this video; the file may be damaged.")
@@ -160,18 +172,21 @@ def _strip(
     return save_raster(sprite, out_dir, "strip"), len(frames), interval
 
 
-def _web_video(path: str, mime: str, size: tuple[int, int], audio: ff.Stream | None, out_dir: str) -> Rendition:
+def _web_video(
+    path: str, mime: str, size: tuple[int, int], audio: ff.Stream | None, out_dir: str
+) -> Rendition:
     width, height = (max(2, d // 2 * 2) for d in fit(size, WEB_VIDEO_MAX))
     out = os.path.join(out_dir, "web.mp4")
     args = [
         *ff.input_args(path, mime),
         *("-map", "0:v:0", "-map", "0:a:0?", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1"),
         *("-vf", f"scale={width}:{height}:flags=lanczos,setsar=1,format=yuv420p"),
-        *("-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-profile:v", "high", "-threads", ff.THREADS),
+        *_X264_ARGS,
+        *("-threads", ff.THREADS),
         *_web_audio_args(audio),
         *("-movflags", "+faststart", "-y", "file:" + out),
     ]
-    ff.run(args, timeout=ff.TRANSCODE_TIMEOUT_S, what="video")
+    ff.run(args, timeout=ff.WHOLE_FILE_TIMEOUT_S, what="video")
     return Rendition(name="web", path=out, mime="video/mp4", width=width, height=height)
 
 
@@ -184,7 +199,11 @@ def _web_audio_args(audio: ff.Stream | None) -> list[str]:
 
 def _measure_duration(path: str, mime: str, what: str) -> float:
     """For files whose header has no duration: copy the streams to nowhere and read the clock."""
-    text = ff.run([*ff.input_args(path, mime), "-c", "copy", "-f", "null", "-"], timeout=ff.FRAME_TIMEOUT_S, what=what)
+    text = ff.run(
+        [*ff.input_args(path, mime), "-c", "copy", "-f", "null", "-"],
+        timeout=ff.WHOLE_FILE_TIMEOUT_S,
+        what=what,
+    )
     times = _TIME_RE.findall(text)
     if not times:
         raise MediaError(f"The length of this {what} could not be read; the file may be damaged.")
@@ -229,7 +248,7 @@ def waveform_peaks(path: str, mime: str, duration: float) -> list[float]:
         *("-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(PEAK_RATE)),
         *("-f", sample_format, "-acodec", f"pcm_{sample_format}", "pipe:1"),
     ]
-    ff.stream(args, meter.feed, timeout=ff.FRAME_TIMEOUT_S, what="audio file")
+    ff.stream(args, meter.feed, timeout=ff.WHOLE_FILE_TIMEOUT_S, what="audio file")
     return meter.peaks()
 
 
@@ -238,7 +257,8 @@ class PeakMeter:
 
     def __init__(self, expected_samples: int, buckets: int = PEAK_BUCKETS) -> None:
         self.buckets = buckets
-        self.chunk = max(1, expected_samples // (buckets * 8))
+        # ~8 chunks per bucket, but never more than a second per chunk (durations in headers can lie)
+        self.chunk = max(1, min(PEAK_RATE, expected_samples // (buckets * 8)))
         self.pending = bytearray()
         self.chunk_peaks = array("I")
 
@@ -288,5 +308,5 @@ def _web_audio(path: str, mime: str, audio: ff.Stream, out_dir: str) -> Renditio
         *_web_audio_args(audio),
         *("-movflags", "+faststart", "-y", "file:" + out),
     ]
-    ff.run(args, timeout=ff.TRANSCODE_TIMEOUT_S, what="audio file")
+    ff.run(args, timeout=ff.WHOLE_FILE_TIMEOUT_S, what="audio file")
     return Rendition(name="web", path=out, mime="audio/mp4")

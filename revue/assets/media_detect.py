@@ -22,9 +22,12 @@ log = logging.getLogger(__name__)
 HEAD_BYTES = 64 * 1024
 
 # Extensions that browsers or servers may execute or render as markup.
-RISKY_EXTENSIONS = frozenset(
-    ["html", "htm", "xhtml", "xht", "shtml", "shtm", "mht", "mhtml", "hta", "svgz", "xml", "xsl", "xslt", "js", "mjs", "cjs", "jsp", "jspx", "asp", "aspx", "ashx", "php", "php3", "php4", "php5", "php7", "phtml", "phar", "pht", "cgi", "pl", "py", "pyc", "rb", "sh", "bash", "zsh", "bat", "cmd", "com", "exe", "scr", "msi", "dll", "so", "vbs", "vbe", "wsf", "wsh", "ps1", "psm1", "jar", "swf", "lnk", "reg"]
+_RISKY_WORDS = (
+    "html htm xhtml xht shtml shtm mht mhtml hta svgz xml xsl xslt js mjs cjs jsp jspx asp aspx ashx "
+    "php php3 php4 php5 php7 phtml phar pht cgi pl py pyc rb sh bash zsh bat cmd com exe scr msi dll so "
+    "vbs vbe wsf wsh ps1 psm1 jar swf lnk reg"
 )
+RISKY_EXTENSIONS = frozenset(_RISKY_WORDS.split())
 # Extensions that claim a previewable type (-> words for errors); content that is none of
 # our media types under such a name (e.g. HTML named .png) is refused outright.
 MEDIA_EXTENSIONS = {
@@ -62,10 +65,11 @@ IMAGE_TYPES = {  # mime -> (ext, Pillow format, words)
     "image/vnd.adobe.photoshop": ("psd", "PSD", "Photoshop document"),
 }
 
-_HTML_TAGS = (
-    b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<iframe", b"<h1", b"<div", b"<font",
-    b"<table", b"<a", b"<style", b"<title", b"<b", b"<br", b"<p", b"<!--", b"<?php", b"<meta", b"<link",
-    b"<form", b"<img", b"<svg", b"<object", b"<embed",
+# What browsers sniff as HTML (WHATWG MIME sniffing), plus PHP and SVG-in-HTML openers.
+_HTML_TAGS = (b"<!doctype html",) + tuple(
+    b"<" + tag
+    for tag in b"html head body script iframe h1 div font table a style title b br p !-- ?php meta link "
+    b"form img svg object embed".split()
 )
 _SVG_ROOT_RE = re.compile(
     rb"^\s*(?:<\?xml[^>]*\?>\s*)?(?:(?:<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>|<\?[^>]*\?>)\s*)*<(?:\w+:)?svg[\s>/]",
@@ -108,6 +112,9 @@ def _sniff_media(path: str, head: bytes) -> Detected | None:
         if found is not None:
             return found
     if is_svg(head):
+        from .media_svg import check
+
+        check(path)
         return Detected("image", "image/svg+xml", "svg")
     return None
 
@@ -128,7 +135,11 @@ def _image_mime(head: bytes) -> str | None:
         return "image/tiff"
     if head[:4] == b"8BPS" and head[4:6] == b"\x00\x01":
         return "image/vnd.adobe.photoshop"
-    if head[:2] == b"BM" and len(head) >= 18 and int.from_bytes(head[14:18], "little") in (12, 40, 52, 56, 64, 108, 124):
+    if (
+        head[:2] == b"BM"
+        and len(head) >= 18
+        and int.from_bytes(head[14:18], "little") in (12, 40, 52, 56, 64, 108, 124)
+    ):
         return "image/bmp"
     if _iso_brands(head) & {b"avif", b"avis"}:
         return "image/avif"
@@ -164,7 +175,9 @@ def is_svg(head: bytes) -> bool:
 def looks_like_html(head: bytes) -> bool:
     """The WHATWG sniffing rule: leading whitespace, then a tag browsers treat as HTML."""
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\n\r\x0c").lower()
-    return any(text.startswith(tag) and text[len(tag) : len(tag) + 1] in (b" ", b">", b"") for tag in _HTML_TAGS)
+    return any(
+        text.startswith(tag) and text[len(tag) : len(tag) + 1] in (b" ", b">", b"") for tag in _HTML_TAGS
+    )
 
 
 # --- PDF and PostScript ---------------------------------------------------------------------
@@ -197,11 +210,17 @@ def _av_candidate(head: bytes) -> tuple[str, str] | None:
             return "video/quicktime", "audio/mp4"
         if head[8:12] in (b"M4A ", b"M4B ", b"M4P "):
             return "video/mp4", "audio/mp4"
-        if brands & {b"heic", b"heix", b"mif1", b"msf1", b"crx "} and not brands & {b"isom", b"mp41", b"mp42"}:
+        if brands & {b"heic", b"heix", b"mif1", b"msf1", b"crx "} and not brands & {
+            b"isom",
+            b"mp41",
+            b"mp42",
+        }:
             return None
         return "video/mp4", "audio/mp4"
     if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return ("video/webm", "audio/webm") if b"webm" in head[:64] else ("video/x-matroska", "audio/x-matroska")
+        return (
+            ("video/webm", "audio/webm") if b"webm" in head[:64] else ("video/x-matroska", "audio/x-matroska")
+        )
     if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
         return "video/x-msvideo", "video/x-msvideo"
     if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
@@ -218,9 +237,20 @@ def _av_candidate(head: bytes) -> tuple[str, str] | None:
 
 
 _AV_EXT = {
-    "video/mp4": "mp4", "video/quicktime": "mov", "audio/mp4": "m4a", "video/webm": "webm", "audio/webm": "webm",
-    "video/x-matroska": "mkv", "audio/x-matroska": "mka", "video/x-msvideo": "avi", "audio/wav": "wav",
-    "video/ogg": "ogv", "audio/ogg": "ogg", "audio/flac": "flac", "audio/mpeg": "mp3", "audio/aac": "aac",
+    "video/mp4": "mp4",
+    "video/quicktime": "mov",
+    "audio/mp4": "m4a",
+    "video/webm": "webm",
+    "audio/webm": "webm",
+    "video/x-matroska": "mkv",
+    "audio/x-matroska": "mka",
+    "video/x-msvideo": "avi",
+    "audio/wav": "wav",
+    "video/ogg": "ogv",
+    "audio/ogg": "ogg",
+    "audio/flac": "flac",
+    "audio/mpeg": "mp3",
+    "audio/aac": "aac",
 }
 
 

@@ -1,13 +1,15 @@
 """Running ffmpeg safely (SECURITY F8) and reading stream facts from its banner.
 
-Every call: an argument list (never a shell), ``-nostdin``, ``-protocol_whitelist file``
-(plus ``pipe`` for output to us), the demuxer forced from the detected type (so a
-playlist or concat script can never be opened as one), the stored path passed as
-``file:/abs/path``, a wall-clock timeout, an address-space cap and an empty environment.
+Every call: an argument list (never a shell), ``-nostdin``, the input opened with
+``-protocol_whitelist file`` and the demuxer forced from the detected type (so a playlist
+or concat script can never be opened as one, and nothing it names is read), the stored
+path passed as ``file:/abs/path``, a wall-clock timeout, an address-space cap and a
+minimal environment. Output goes to files in the rendition directory or to ``pipe:1``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -20,17 +22,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
-from .media_types import MediaError
+from .media_types import MEMORY_MESSAGE, MediaError
 
 log = logging.getLogger(__name__)
 
 FFMPEG_MEMORY_MB = 2048
 PROBE_TIMEOUT_S = 30.0
-FRAME_TIMEOUT_S = 120.0
-TRANSCODE_TIMEOUT_S = 1800.0
+FRAME_TIMEOUT_S = 120.0  # one frame
+WHOLE_FILE_TIMEOUT_S = 1800.0  # a pass over the whole file (strip, waveform, web copy)
 # Few threads and malloc arenas: each reserves address space, which counts against the cap.
 THREADS = str(min(8, os.cpu_count() or 1))
-_ENV = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "MALLOC_ARENA_MAX": "2"}
+ENV = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "MALLOC_ARENA_MAX": "2"}
 
 # Detected MIME type -> the only demuxer ffmpeg may use for it.
 DEMUXERS = {
@@ -72,7 +74,7 @@ def input_args(path: str, mime: str, *, seek: float | None = None, keyframes_onl
 
 
 def _command(args: list[str]) -> list[str]:
-    return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "info", *args]
+    return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", *args]
 
 
 def _cap_memory(pid: int) -> None:
@@ -81,11 +83,9 @@ def _cap_memory(pid: int) -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         wanted = min(wanted, hard)
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # it may have exited already
         resource.prlimit(pid, resource.RLIMIT_AS, (wanted, wanted))
         resource.prlimit(pid, resource.RLIMIT_CORE, (0, 0))
-    except (ProcessLookupError, PermissionError):  # already exited
-        pass
 
 
 def _spawn(args: list[str], stdout: int, stderr: object) -> subprocess.Popen[bytes]:
@@ -94,7 +94,7 @@ def _spawn(args: list[str], stdout: int, stderr: object) -> subprocess.Popen[byt
         stdin=subprocess.DEVNULL,
         stdout=stdout,
         stderr=stderr,
-        env=_ENV,
+        env=ENV,
         close_fds=True,
     )
     _cap_memory(proc.pid)
@@ -105,7 +105,7 @@ def _failure(stderr: str, what: str) -> MediaError:
     tail = stderr.strip().splitlines()[-6:]
     log.info("ffmpeg failed (%s): %s", what, " | ".join(tail))
     if "Cannot allocate memory" in stderr or "Resource temporarily unavailable" in stderr:
-        return MediaError("Processing this file needed more memory than allowed and was stopped.", reason="memory")
+        return MediaError(MEMORY_MESSAGE, reason="memory")
     return MediaError(f"This {what} could not be read; the file may be damaged.")
 
 
@@ -118,7 +118,9 @@ def run(args: list[str], *, timeout: float, what: str, check: bool = True) -> st
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-            raise MediaError(f"Reading this {what} took too long and was stopped.", reason="timeout") from None
+            raise MediaError(
+                f"Reading this {what} took too long and was stopped.", reason="timeout"
+            ) from None
         err.seek(0)
         text = err.read().decode("utf-8", "replace")
     if check and code != 0:
@@ -147,7 +149,9 @@ def stream(args: list[str], on_data: Callable[[bytes], None], *, timeout: float,
         raise _failure(text, what)
 
 
-def _pump(proc: subprocess.Popen[bytes], on_data: Callable[[bytes], None], deadline: float, what: str) -> None:
+def _pump(
+    proc: subprocess.Popen[bytes], on_data: Callable[[bytes], None], deadline: float, what: str
+) -> None:
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
     with selectors.DefaultSelector() as sel:
@@ -194,14 +198,16 @@ class Probe:
         return next((s for s in self.streams if s.kind == "audio"), None)
 
 
-_STREAM_RE = re.compile(r"^\s*Stream #0:\d+(?:\[\w+\])?(?:\([^)]*\))?: (Video|Audio|Subtitle|Data|Attachment): (.*)$")
+_STREAM_RE = re.compile(
+    r"^\s*Stream #0:\d+(?:\[\w+\])?(?:\([^)]*\))?: (Video|Audio|Subtitle|Data|Attachment): (.*)$"
+)
 _DURATION_RE = re.compile(r"^\s*Duration: (?:(\d+):(\d\d):(\d\d(?:\.\d+)?)|N/A)")
 _ROTATION_RE = re.compile(r"rotation of (-?[\d.]+) degrees")
 _CHANNELS = {"mono": 1, "stereo": 2, "2.1": 3, "quad": 4, "4.0": 4, "5.0": 5, "5.1": 6, "6.1": 7, "7.1": 8}
 
 
 def probe(path: str, mime: str, what: str) -> Probe:
-    text = run([*input_args(path, mime)], timeout=PROBE_TIMEOUT_S, what=what, check=False)
+    text = run(input_args(path, mime), timeout=PROBE_TIMEOUT_S, what=what, check=False)
     result = parse_banner(text)
     if not result.streams:
         raise _failure(text, what)

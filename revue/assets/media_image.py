@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,7 +93,9 @@ def too_large(width: int, height: int, max_pixels: int) -> MediaError:
 # --- raster images --------------------------------------------------------------------------
 
 
-def process_image(path: str, mime: str, out_dir: str, *, max_pixels: int, emit: RenditionCallback) -> Processed:
+def process_image(
+    path: str, mime: str, out_dir: str, *, max_pixels: int, emit: RenditionCallback
+) -> Processed:
     if mime == "image/svg+xml":
         return process_svg(path, out_dir, emit=emit)
     if mime not in IMAGE_TYPES:
@@ -119,8 +122,12 @@ def _open(path: str, pil_format: str, words: str, max_pixels: int) -> Iterator[I
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(path, formats=[pil_format])
-    except Image.DecompressionBombError:
-        raise MediaError(f"This image is too large to preview (the limit is {max_pixels / 1e6:g} megapixels).") from None
+    except Image.DecompressionBombError as exc:  # Pillow's own hard limit, also checked from the header
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(pixels.group(1)) / 1e6:,.0f} megapixels; " if pixels else ""
+        raise MediaError(
+            f"This image is too large to preview ({size}the limit is {max_pixels / 1e6:g} megapixels)."
+        ) from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         log.info("cannot open %s as %s: %s", path, pil_format, exc)
         raise MediaError(f"This file is not a valid {words}.") from None
@@ -130,11 +137,13 @@ def _open(path: str, pil_format: str, words: str, max_pixels: int) -> Iterator[I
         yield im
 
 
+_ANIMATED_FORMATS = ("GIF", "PNG", "WEBP", "AVIF")  # (for PSD and TIFF, "frames" are layers and pages)
+
+
 def _metadata(im: Image.Image) -> dict[str, int]:
     metadata = {"width": im.width, "height": im.height}
-    frames = getattr(im, "n_frames", 1)
-    if frames > 1:
-        metadata["frames"] = frames
+    if im.format in _ANIMATED_FORMATS and getattr(im, "is_animated", False):
+        metadata["frames"] = im.n_frames
     return metadata
 
 
@@ -187,7 +196,9 @@ def _normalise(im: Image.Image, icc: bytes | None) -> tuple[Image.Image, bool]:
     if im.mode == "CMYK" and icc:
         try:
             source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            converted = ImageCms.profileToProfile(im, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
+            converted = ImageCms.profileToProfile(
+                im, source, ImageCms.createProfile("sRGB"), outputMode="RGB"
+            )
             assert converted is not None
             return converted, False
         except (ImageCms.PyCMSError, OSError, ValueError):
@@ -199,10 +210,10 @@ def _normalise(im: Image.Image, icc: bytes | None) -> tuple[Image.Image, bool]:
 
 
 def process_svg(path: str, out_dir: str, *, emit: RenditionCallback) -> Processed:
-    from .media_svg import intrinsic_size, rasterise
+    from .media_svg import rasterise
 
-    im = rasterise(path, PREVIEW_MAX)
-    width, height = intrinsic_size(path) or im.size
-    metadata: dict[str, object] = {"width": width, "height": height}
+    im, stated_size = rasterise(path, PREVIEW_MAX)
+    width, height = stated_size or im.size
+    metadata = {"width": width, "height": height}
     normal, _ = _normalise(im, None)
     return Processed(metadata=metadata, renditions=preview_and_thumb(normal, out_dir, emit))

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 MAX_SVG_BYTES = 20 * 1024 * 1024
 _SVG_NS = "http://www.w3.org/2000/svg"
+_XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 _SAFE_DATA_URL = re.compile(r"^data:image/(?:png|jpeg|jpg|gif|webp)[;,]", re.IGNORECASE)
 _LENGTH = re.compile(r"^\s*([\d.]+(?:e[+-]?\d+)?)\s*(px)?\s*$", re.IGNORECASE)
 
@@ -32,25 +33,32 @@ ET.register_namespace("", _SVG_NS)
 ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
 
 
-def rasterise(path: str, longest: int) -> Image.Image:
-    """Render the SVG to fit in a ``longest`` × ``longest`` box; returns an RGBA image."""
+def rasterise(path: str, longest: int) -> tuple[Image.Image, tuple[int, int] | None]:
+    """Render the SVG to fit a ``longest`` × ``longest`` box (RGBA); also its stated size, if any."""
     import resvg_py
 
-    svg = sanitise(_read(path))
+    root = _parse(_read(path))
+    svg = _strip_references(root)
     with tempfile.TemporaryDirectory(prefix="revue-svg-") as empty_dir:
         try:
-            png = resvg_py.svg_to_bytes(svg_string=svg, width=longest, height=longest, resources_dir=empty_dir)
+            png = resvg_py.svg_to_bytes(
+                svg_string=svg, width=longest, height=longest, resources_dir=empty_dir
+            )
         except ValueError as exc:
             log.info("resvg refused %s: %s", path, exc)
             raise MediaError(INVALID) from None
     im = Image.open(io.BytesIO(bytes(png)), formats=["PNG"])
     im.load()
-    return im.convert("RGBA")
+    return im.convert("RGBA"), _stated_size(root)
 
 
-def intrinsic_size(path: str) -> tuple[int, int] | None:
+def check(path: str) -> None:
+    """Raise MediaError unless the file is a well-formed SVG document (cheap: no rendering)."""
+    _parse(_read(path))
+
+
+def _stated_size(root: ET.Element) -> tuple[int, int] | None:
     """The SVG's own width/height in px (or its viewBox size), when it states one."""
-    root = _parse(_read(path))
     width, height = _length(root.get("width")), _length(root.get("height"))
     if width and height:
         return round(width), round(height)
@@ -64,13 +72,24 @@ def intrinsic_size(path: str) -> tuple[int, int] | None:
 
 
 def sanitise(data: bytes) -> str:
-    root = _parse(data)
+    """The SVG re-serialised without references to anything outside it."""
+    return _strip_references(_parse(data))
+
+
+def _strip_references(root: ET.Element) -> str:
     for element in root.iter():
-        for attr in list(element.attrib):
-            local = attr.rsplit("}", 1)[-1]
-            if local == "href" and not _allowed_href(element.attrib[attr]) or attr == "{http://www.w3.org/XML/1998/namespace}base":
-                del element.attrib[attr]
+        for attr in [a for a, value in element.attrib.items() if _points_outside(a, value)]:
+            del element.attrib[attr]
     return ET.tostring(root, encoding="unicode")
+
+
+def _points_outside(attr: str, value: str) -> bool:
+    if attr == _XML_BASE:
+        return True
+    if attr.rsplit("}", 1)[-1] != "href":  # href in any namespace (xlink:, none, or a renamed prefix)
+        return False
+    value = value.strip()
+    return not (value.startswith("#") or _SAFE_DATA_URL.match(value))
 
 
 def _read(path: str) -> bytes:
@@ -90,11 +109,6 @@ def _parse(data: bytes) -> ET.Element:
     if root.tag not in ("svg", f"{{{_SVG_NS}}}svg"):
         raise MediaError(INVALID)
     return root
-
-
-def _allowed_href(value: str) -> bool:
-    value = value.strip()
-    return value.startswith("#") or bool(_SAFE_DATA_URL.match(value))
 
 
 def _length(value: str | None) -> float | None:

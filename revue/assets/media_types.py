@@ -10,6 +10,8 @@ MEDIA_KINDS = ("image", "pdf", "video", "audio", "other")
 
 DEFAULT_MAX_PIXELS = 100_000_000
 
+MEMORY_MESSAGE = "Processing this file needed more memory than allowed and was stopped."
+
 
 class MediaError(Exception):
     """A file we refuse or cannot process; ``message`` is plain words for the user."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from PIL import Image
 
-from .media_types import MediaError
+from .media_types import MEMORY_MESSAGE, MediaError
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,8 @@ def shrunk(path: str, pil_format: str, longest: int, words: str) -> tuple[Image.
         return Image.frombytes(mode, (image.width, image.height), image.write_to_memory()), icc
     except pyvips.Error as exc:
         log.info("libvips cannot read %s: %s", path, exc)
+        if "memory" in f"{exc.message} {exc.detail}".lower():
+            raise MediaError(MEMORY_MESSAGE, reason="memory") from None
         raise MediaError(f"This file is not a valid {words}; it may be damaged or cut short.") from None
 
 

@@ -1,14 +1,16 @@
 """Run :func:`revue.assets.media.process` in a separate, limited process (SECURITY F3, F9).
 
-The parent starts ``python -m revue.assets.media_worker`` in its own session with a
+The parent starts a fresh ``python -I`` (see ``_BOOTSTRAP``) in its own session with a
 scrubbed environment (no secrets), sends the request as JSON on stdin and reads JSON
 lines back: one per finished rendition, then the result. The child caps its own address
 space (RLIMIT_AS, inherited by ffmpeg), CPU time and core dumps before importing any
-decoder. A child over its wall-clock time is killed with its whole process group.
+decoder. A child over its wall-clock time is killed with its whole process group, so no
+ffmpeg outlives it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -23,7 +25,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
 
-from .media_types import DEFAULT_MAX_PIXELS, MediaError, Processed, Rendition, RenditionCallback
+from .media_types import (
+    DEFAULT_MAX_PIXELS,
+    MEMORY_MESSAGE,
+    MediaError,
+    Processed,
+    Rendition,
+    RenditionCallback,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +49,6 @@ from revue.assets.media_worker import child_main
 sys.exit(child_main())
 """
 _PASSED_ENV = ("PATH", "LANG", "LC_ALL", "TMPDIR", "IMAGEIO_FFMPEG_EXE", "VIPS_CONCURRENCY")
-MEMORY_MESSAGE = "Processing this file needed more memory than allowed and was stopped."
 CRASH_MESSAGE = "Processing stopped unexpectedly; the file may be damaged or need more memory than allowed."
 FAILED_MESSAGE = "This file could not be processed."
 
@@ -85,9 +93,9 @@ def run_sandboxed(
             final = _converse(proc, request, timeout_s, on_rendition)
         finally:
             _kill_group(proc)
-        if final is None:
+        if final is None or not final.get("ok"):
             stderr.seek(0)
-            _log_tail(stderr, proc.returncode)
+            _log_tail(stderr, proc.returncode, final)
     return _result(final, proc.returncode, timeout_s, request["out_dir"])
 
 
@@ -99,7 +107,10 @@ def _child_env() -> dict[str, str]:
 
 
 def _converse(
-    proc: subprocess.Popen[bytes], request: dict[str, Any], timeout_s: float, on_rendition: RenditionCallback | None
+    proc: subprocess.Popen[bytes],
+    request: dict[str, Any],
+    timeout_s: float,
+    on_rendition: RenditionCallback | None,
 ) -> dict[str, Any] | None:
     """Send the request; relay rendition lines; return the final line (None if the child died)."""
     assert proc.stdin is not None and proc.stdout is not None
@@ -116,7 +127,9 @@ def _converse(
         else:
             return message
     if time.monotonic() >= deadline:
-        raise MediaError(f"Processing took longer than {_duration_words(timeout_s)} and was stopped.", reason="timeout")
+        raise MediaError(
+            f"Processing took longer than {_duration_words(timeout_s)} and was stopped.", reason="timeout"
+        )
     return None
 
 
@@ -143,25 +156,30 @@ def _lines(stdout: IO[bytes], deadline: float) -> Any:
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     """Kill the child and anything it started (ffmpeg); reap the child."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     proc.wait()
     for pipe in (proc.stdin, proc.stdout):
         if pipe is not None:
             pipe.close()
 
 
-def _log_tail(stderr: IO[bytes], returncode: int | None) -> None:
+def _log_tail(stderr: IO[bytes], returncode: int | None, final: dict[str, Any] | None) -> None:
     text = stderr.read()[-4000:].decode("utf-8", "replace")
-    log.warning("media worker exited with %s without a result: %s", returncode, text)
+    if final is None:
+        log.warning("media worker exited with %s without a result: %s", returncode, text)
+    else:
+        log.info("media worker refused the file (%s): %s", final.get("error"), text)
 
 
-def _result(final: dict[str, Any] | None, returncode: int | None, timeout_s: float, out_dir: str) -> Processed:
+def _result(
+    final: dict[str, Any] | None, returncode: int | None, timeout_s: float, out_dir: str
+) -> Processed:
     if final is None:
         if returncode == -signal.SIGXCPU:
-            raise MediaError(f"Processing took longer than {_duration_words(timeout_s)} and was stopped.", reason="timeout")
+            raise MediaError(
+                f"Processing took longer than {_duration_words(timeout_s)} and was stopped.", reason="timeout"
+            )
         raise MediaError(CRASH_MESSAGE, reason="memory")
     if not final.get("ok"):
         raise MediaError(final.get("error") or FAILED_MESSAGE, reason=final.get("reason", "invalid"))
@@ -225,4 +243,3 @@ def child_main() -> int:
         send({"ok": False, "error": FAILED_MESSAGE, "reason": "invalid"})
     channel.close()
     return 0
-

@@ -23,7 +23,7 @@ from ..storage import get_storage, new_key
 from .media import MediaError
 from .media import Rendition as MediaRendition
 from .media_worker import run_sandboxed
-from .models import AssetVersion, Rendition, VersionState
+from .models import AssetVersion, MediaKind, Rendition, VersionState
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,10 @@ def make_renditions(version_id: int) -> str:
     if not _claim(version_id):
         return "skipped"
     version = db.session.get(AssetVersion, version_id)
+    if version.kind == MediaKind.OTHER:  # nothing to preview; PostScript never meets a decoder (F2)
+        version.meta, version.state, version.processed_at = {}, VersionState.READY, utcnow()
+        db.session.commit()
+        return version.state.value
     storage = get_storage(current_app)
     for old in list(version.renditions):  # leftovers of an earlier, failed attempt
         storage.delete(old.storage_key)

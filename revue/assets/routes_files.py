@@ -11,19 +11,19 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..accounts.access import agency_required
 from ..db import db
-from ..errors import DomainError
-from ..http_files import send_stored
+from ..errors import DomainError, error_response
+from ..http_files import safe_filename, send_stored
 from ..projects.access import project_for
 from ..rendering import see_other
 from ..storage import get_storage
 from . import bp, uploads
 from .access import asset_for, version_for
 from .models import AssetVersion, MediaKind, Upload
-from .services import UploadRefused, add_file
+from .services import add_file
 
 
-def _json_error(message: str, status: int):
-    return jsonify(error=message), status
+def _json_error(message: str, status: int, **extra):
+    return jsonify(error=message, **extra), status
 
 
 def _target():
@@ -66,23 +66,31 @@ def upload_status(upload_id: str):
     return jsonify(id=upload.id, offset=upload.received, size=upload.size)
 
 
+def _offset_header() -> int:
+    """The ``Upload-Offset`` header; a missing or garbled one is a mismatch (409 with the offset)."""
+    value = request.headers.get("Upload-Offset", "")
+    return int(value) if value.isdigit() else -1
+
+
 @bp.post("/uploads/<upload_id>")
 @agency_required
 def upload_chunk(upload_id: str):
     upload = _own_upload(upload_id)
     try:
-        offset = int(request.headers.get("Upload-Offset", "-1"))
-        received = uploads.append(upload, offset, request.stream, request.content_length)
-        db.session.commit()
-        if received < upload.size:
-            return jsonify(offset=received)
-        version = uploads.finish(upload, current_user)
-        db.session.commit()
+        received = uploads.append(upload, _offset_header(), request.stream)
     except DomainError as exc:
         db.session.rollback()
-        if isinstance(exc, UploadRefused):  # the whole file was refused: forget the upload
-            uploads.cancel(db.session.get(Upload, upload_id))
-            db.session.commit()
+        return _json_error(exc.message, exc.status, offset=upload.received)
+    db.session.commit()
+    if received < upload.size:
+        return jsonify(offset=received)
+    try:
+        version = uploads.finish(upload, current_user)
+        db.session.commit()
+    except DomainError as exc:  # the whole file was refused: forget the upload
+        db.session.rollback()
+        uploads.cancel(db.session.get(Upload, upload_id))
+        db.session.commit()
         return _json_error(exc.message, exc.status)
     return jsonify(offset=received, done=True, asset_id=version.asset_id, version_id=version.id,
                    asset_url=url_for("assets.show", asset_id=version.asset_id)), 201
@@ -99,27 +107,45 @@ def cancel_upload(upload_id: str):
 @bp.post("/upload")
 @agency_required
 def upload_form():
-    """The no-JavaScript path: a multipart form with one or more files."""
+    """The no-JavaScript path: a multipart form with one or more files.
+
+    Each file is checked on its own; when every file is refused the answer carries the
+    refusal's status (413, 422…) and the reasons, otherwise the page shows one message per file.
+    """
     project, asset = _target()
+    back = url_for("assets.show", asset_id=asset.id) if asset else url_for("projects.show", project_id=project.id)
     files = [f for f in request.files.getlist("files") if f and f.filename]
     if not files:
         flash("Choose at least one file to upload.", "error")
+        return see_other(back)
+    messages, refusals = [], []
     for upload in files:
-        with tempfile.NamedTemporaryFile(dir=uploads.parts_dir(), suffix=".part", delete=False) as tmp:
-            upload.save(tmp)
+        shown = safe_filename(upload.filename, default="file")
         try:
-            version = add_file(current_user, project, tmp.name, upload.filename, asset=asset,
-                               note=request.form.get("note", ""))
+            version = _add_form_file(project, asset, upload)
             db.session.commit()
-            flash(f"“{upload.filename}” uploaded as {version.label}.", "success")
         except DomainError as exc:
             db.session.rollback()
-            flash(f"“{upload.filename}” was not uploaded: {exc.message}", "error")
-        finally:
-            os.unlink(tmp.name)
-    if asset is not None:
-        return see_other(url_for("assets.show", asset_id=asset.id))
-    return see_other(url_for("projects.show", project_id=project.id))
+            messages.append(("error", f"“{shown}” was not uploaded: {exc.message}"))
+            refusals.append(exc.status)
+        else:
+            messages.append(("success", f"“{shown}” uploaded as {version.label}."))
+    if len(refusals) == len(files):
+        status = refusals[0] if len(set(refusals)) == 1 else 422
+        return error_response(status, " ".join(text for _, text in messages))
+    for category, text in messages:
+        flash(text, category)
+    return see_other(back)
+
+
+def _add_form_file(project, asset, upload) -> AssetVersion:
+    fd, path = tempfile.mkstemp(dir=uploads.parts_dir(), suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            upload.save(out)
+        return add_file(current_user, project, path, upload.filename, asset=asset, note=request.form.get("note", ""))
+    finally:
+        os.unlink(path)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -127,7 +153,7 @@ def too_large(_exc):
     limit = current_app.config["MAX_MEDIA_UPLOAD_MB"]
     if request.accept_mimetypes.best == "application/json" or request.path.startswith("/assets/uploads"):
         return _json_error(f"This file is larger than the {limit} MB Revue accepts.", 413)
-    return _json_error(f"This upload is larger than the {limit} MB Revue accepts.", 413)
+    return error_response(413, f"This upload is larger than the {limit} MB Revue accepts.")
 
 
 def _last_modified(version: AssetVersion):

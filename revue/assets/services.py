@@ -32,8 +32,20 @@ version_changed = signals.signal("version-changed")
 MEDIA = (MediaKind.VIDEO, MediaKind.AUDIO)
 
 
-class UploadRefused(DomainError):
+class InvalidInput(DomainError):
+    """What the user sent can't be used as it is (422)."""
+
     status = 422
+
+
+class UploadRefused(InvalidInput):
+    """The file is refused as a whole; the message says why."""
+
+
+class UploadTooLarge(UploadRefused):
+    """Over the size limit (F1): 413."""
+
+    status = 413
 
 
 def title_from_name(filename: str) -> str:
@@ -65,7 +77,7 @@ def add_file(user: User, project: Project, path: str, filename: str, *, asset: A
     if size == 0:
         raise UploadRefused("This file is empty.")
     if size > limit_bytes(kind):
-        raise UploadRefused(f"This file is larger than the {limit_bytes(kind) // 2**20} MB allowed for "
+        raise UploadTooLarge(f"This file is larger than the {limit_bytes(kind) // 2**20} MB allowed for "
                             f"{'video and audio' if kind in MEDIA else 'images and documents'}.")
     if kind == MediaKind.IMAGE and too_many_pixels(path):
         raise UploadRefused("This image has too many pixels to preview safely (over 100 megapixels).")
@@ -135,14 +147,14 @@ def _refresh_current(asset: Asset) -> None:
 def rename(user: User, asset: Asset, title: str) -> None:
     title = " ".join(title.split())[:200]
     if not title:
-        raise DomainError("Give the asset a title.")
+        raise InvalidInput("Give the asset a title.")
     old, asset.title = asset.title, title
     activity.record("asset.renamed", actor=user, subject=asset, project_id=asset.project_id, old=old)
 
 
 def assign(user: User, asset: Asset, assignee: User | None) -> None:
     if assignee is not None and (assignee.is_client_contact or not assignee.active):
-        raise DomainError("Assign the asset to an active team member.")
+        raise InvalidInput("Assign the asset to an active team member.")
     asset.assignee_id = assignee.id if assignee else None
     activity.record("asset.assigned", actor=user, subject=asset, project_id=asset.project_id,
                     assignee=assignee.email if assignee else None)

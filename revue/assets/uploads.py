@@ -51,8 +51,8 @@ def start(user: User, project: Project, filename: str, size: int, *, asset: Asse
     if size <= 0:
         raise services.UploadRefused("This file is empty.")
     if size > services.limit_bytes(None):
-        raise services.UploadRefused(f"This file is larger than the {services.limit_bytes(None) // 2**20} MB "
-                                     "Revue accepts.")
+        raise services.UploadTooLarge(f"This file is larger than the {services.limit_bytes(None) // 2**20} MB "
+                                      "Revue accepts.")
     if project.archived:
         raise Conflict("This project is archived. Reopen it to add work.")
     upload = Upload(id=secrets.token_hex(16), user_id=user.id, project_id=project.id,
@@ -62,39 +62,60 @@ def start(user: User, project: Project, filename: str, size: int, *, asset: Asse
     return upload
 
 
-def append(upload: Upload, offset: int, stream, length: int | None) -> int:
-    """Write one chunk at ``offset``; returns the new offset."""
+class ChunkRefused(DomainError):
+    """A chunk that would not fit the announced size (the upload itself stays resumable)."""
+
+    status = 413
+
+
+def append(upload: Upload, offset: int, stream) -> int:
+    """Write one chunk at ``offset``; returns the new offset.
+
+    The database's ``received`` is the truth: bytes of a chunk whose connection dropped
+    half-way are cut off again, so the browser can resume from the offset it is told.
+    """
     if offset != upload.received:
         raise Conflict(f"Expected the upload to continue at byte {upload.received}.")
     path = part_path(upload)
-    if not path.exists() or path.stat().st_size != upload.received:
+    if not path.exists() or path.stat().st_size < upload.received:
         raise Conflict("This upload was interrupted on the server. Start it again.")
     written = 0
-    with path.open("ab") as out:
-        while True:
-            block = stream.read(1024 * 1024)
-            if not block:
-                break
-            written += len(block)
-            if written > MAX_CHUNK_BYTES or upload.received + written > upload.size:
-                out.truncate(upload.received)
-                raise DomainError("The upload sent more bytes than announced.")
-            out.write(block)
+    with path.open("r+b") as out:
+        out.truncate(upload.received)  # leftovers of a dropped chunk
+        out.seek(upload.received)
+        try:
+            while block := stream.read(1024 * 1024):
+                written += len(block)
+                if written > MAX_CHUNK_BYTES:
+                    raise ChunkRefused(f"A chunk may be at most {MAX_CHUNK_BYTES // 2**20} MB.")
+                if upload.received + written > upload.size:
+                    raise ChunkRefused("The upload sent more bytes than announced.")
+                out.write(block)
+        except BaseException:
+            out.truncate(upload.received)
+            raise
     upload.received += written
     upload.updated_at = utcnow()
     return upload.received
 
 
 def finish(upload: Upload, user: User) -> AssetVersion:
-    """Turn a complete upload into a version; the part file is removed either way."""
+    """Turn a complete upload into a version.
+
+    A refused file (DomainError) loses its part file; the caller cancels the upload. After an
+    unexpected error the part stays, so sending the last (empty) chunk again can finish it.
+    """
     path = part_path(upload)
+    asset = db.session.get(Asset, upload.asset_id) if upload.asset_id else None
+    project = db.session.get(Project, upload.project_id)
     try:
-        asset = db.session.get(Asset, upload.asset_id) if upload.asset_id else None
-        project = db.session.get(Project, upload.project_id)
-        return services.add_file(user, project, str(path), upload.filename, asset=asset, note=upload.note)
-    finally:
+        version = services.add_file(user, project, str(path), upload.filename, asset=asset, note=upload.note)
+    except DomainError:
         path.unlink(missing_ok=True)
-        db.session.delete(upload)
+        raise
+    path.unlink(missing_ok=True)
+    db.session.delete(upload)
+    return version
 
 
 def cancel(upload: Upload) -> None:

@@ -39,6 +39,7 @@ class Comment(Base):
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="SET NULL"))
 
+    version = relationship("AssetVersion")
     author = relationship("User", foreign_keys=[author_id])
     resolved_by = relationship("User", foreign_keys=[resolved_by_id])
     replies: Mapped[list[Comment]] = relationship(

@@ -148,9 +148,9 @@ def invitation_action(invitation_id: int, action: str):
 @bp.get("/outbox")
 @admin_required
 def outbox():
-    status = request.args.get("status", "")
-    messages = mail.outbox_page(status if status in ("unsent", "sent", "failed", "pending") else None)
-    return render("settings/outbox.html", messages=messages, status=status,
+    show = request.args.get("status", "")
+    show = show if show in ("unsent", "sent", "failed", "pending") else ""
+    return render("settings/outbox.html", messages=mail.outbox_page(show or None), show=show,
                   smtp=bool(current_app.config.get("SMTP_HOST")))
 
 

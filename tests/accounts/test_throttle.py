@@ -103,16 +103,38 @@ def test_login_works_again_after_the_delay(fail_login, owner, password, make_cli
     assert response.status_code == 303
 
 
-def test_delay_is_capped_so_nobody_is_locked_out_for_good(fail_login, owner, password, make_client, clock):
-    for _ in range(30):
+def test_slow_attack_keeps_doubling_up_to_fifteen_minutes(fail_login, owner, clock):
+    for _ in range(6):
         fail_login(owner.email)
-        response = fail_login(owner.email)
-        if response.status_code == 429:
-            clock.advance(seconds=int(response.headers["Retry-After"]))
-    assert int(fail_login(owner.email).headers.get("Retry-After", 0)) <= 15 * 60
+    delays = []
+    for _ in range(13):  # an attacker who waits out every delay: far more than one window
+        delays.append(int(fail_login(owner.email).headers["Retry-After"]))
+        clock.advance(seconds=delays[-1])
+        assert fail_login(owner.email).status_code == 422
+    assert delays == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900]
+
+
+def test_never_locked_out_for_good(fail_login, owner, password, make_client, clock):
+    for _ in range(6):
+        fail_login(owner.email)
+    while (retry_after := int(fail_login(owner.email).headers["Retry-After"])) < 15 * 60:
+        clock.advance(seconds=retry_after)
+        fail_login(owner.email)
+    right_password = {"email": owner.email, "password": password}
+    assert make_client().post("/account/login", data=right_password).status_code == 429
 
     clock.advance(minutes=15)
-    assert make_client().post("/account/login", data={"email": owner.email, "password": password}).status_code == 303
+    assert make_client().post("/account/login", data=right_password).status_code == 303
+
+
+def test_count_starts_over_after_a_quiet_window_past_the_last_delay(fail_login, owner, clock, app, throttles):
+    for _ in range(7):
+        fail_login(owner.email)
+        clock.advance(seconds=1)
+    clock.advance(seconds=app.config["THROTTLE_WINDOW_SECONDS"] + 10)
+
+    assert fail_login(owner.email).status_code == 422
+    assert throttles()["login:account:owner@example.com"] == 1
 
 
 def test_owner_can_reset_the_password_while_throttled(fail_login, owner, make_client, clock, outbox, links_in):

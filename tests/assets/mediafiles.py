@@ -43,7 +43,9 @@ def picture(size: tuple[int, int] = (640, 480), mode: str = "RGB") -> Image.Imag
     return im.convert(mode)
 
 
-def image_file(path: Path, fmt: str, size: tuple[int, int] = (640, 480), mode: str = "RGB", **save: object) -> Path:
+def image_file(
+    path: Path, fmt: str, size: tuple[int, int] = (640, 480), mode: str = "RGB", **save: object
+) -> Path:
     picture(size, mode).save(path, fmt, **save)
     return path
 
@@ -63,17 +65,23 @@ def png_header_bomb(path: Path, width: int = 30000, height: int = 30000) -> Path
     """A PNG whose header claims width × height but whose image data is a few bytes."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 1024)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
+    )
     return path
 
 
 def png_zero_rows(path: Path, width: int, height: int) -> Path:
     """A complete, valid RGB PNG of black rows, streamed so it never exists in memory."""
-    compressor = zlib.compressobj(9)
-    row = b"\x00" + b"\x00" * (width * 3)
-    data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    compressor = zlib.compressobj(1)
+    block = (b"\x00" + b"\x00" * (width * 3)) * 64
+    rows = [compressor.compress(block) for _ in range(height // 64)]
+    rows.append(compressor.compress((b"\x00" + b"\x00" * (width * 3)) * (height % 64)))
+    data = b"".join(rows) + compressor.flush()
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", data) + _chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
+    )
     return path
 
 
@@ -121,7 +129,18 @@ def svg_file(path: Path, body: str = "", size: tuple[int, int] = (200, 100)) -> 
 VIDEO_CODECS = {
     "mp4": ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac"],
     "mov": ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac"],
-    "webm": ["-c:v", "libvpx-vp9", "-pix_fmt", "yuv420p", "-deadline", "realtime", "-cpu-used", "8", "-c:a", "libopus"],
+    "webm": [
+        "-c:v",
+        "libvpx-vp9",
+        "-pix_fmt",
+        "yuv420p",
+        "-deadline",
+        "realtime",
+        "-cpu-used",
+        "8",
+        "-c:a",
+        "libopus",
+    ],
     "mkv": ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac"],
     "avi": ["-c:v", "mpeg4", "-c:a", "libmp3lame"],
 }
@@ -157,7 +176,9 @@ def video_file(
     return path
 
 
-def audio_file(path: Path, fmt: str = "mp3", *, seconds: float = 1.0, codec_args: list[str] | None = None) -> Path:
+def audio_file(
+    path: Path, fmt: str = "mp3", *, seconds: float = 1.0, codec_args: list[str] | None = None
+) -> Path:
     args = ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}"]
     ffmpeg(*args, *(codec_args if codec_args is not None else AUDIO_CODECS[fmt]), str(path))
     return path

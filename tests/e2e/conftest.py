@@ -45,10 +45,6 @@ def pytest_collection_modifyitems(config, items):
             continue
         item.add_marker(pytest.mark.e2e)
         item.add_marker(pytest.mark.xdist_group("e2e"))
-        # WTForms 3.3 deprecates tuple choices passed to SelectField(choices=...) (InviteForm, RoleForm):
-        # under filterwarnings=error Settings → Team answers 500. Reported; drop this line once fixed.
-        item.add_marker(pytest.mark.filterwarnings(
-            "ignore:Passing SelectField choices as tuples:DeprecationWarning"))
         if BACKEND == "postgres":
             item.add_marker(pytest.mark.skip(reason="browser tests run once, on SQLite"))
         elif problem and not REQUIRED:
@@ -111,15 +107,18 @@ def browser_errors() -> Iterator[BrowserErrors]:
 
 
 @pytest.fixture
-def context(context, browser_errors):
-    """pytest-playwright's context, watched for console errors and CSP violations."""
+def context(live_server, context, browser_errors):
+    """pytest-playwright's context, watched for console errors and CSP violations.
+
+    It depends on ``live_server`` so that it closes before the server stops (no reset connections).
+    """
     browser_errors.watch(context)
     context.set_default_timeout(5_000)
     return context
 
 
 @pytest.fixture
-def new_watched_context(browser, browser_context_args, browser_errors):
+def new_watched_context(live_server, browser, browser_context_args, browser_errors):
     """``new_watched_context()`` opens another browser (own cookies), watched like ``context``."""
     opened = []
 

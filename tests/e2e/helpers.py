@@ -131,15 +131,15 @@ UNLABELLED_FIELDS = """() => {
     .map((el) => el.outerHTML.slice(0, 160));
 }"""
 
-FOCUSED = """() => {
-  const el = document.activeElement;
-  if (!el || el === document.body) return null;
-  const style = getComputedStyle(el);
-  const ring = (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== "none";
-  const label = el.getAttribute("aria-label") || (el.labels && el.labels[0] && el.labels[0].textContent)
-    || el.textContent || el.value || "";
-  return {tag: el.tagName.toLowerCase(), text: label.trim().replace(/\\s+/g, " ").slice(0, 60),
-          inNav: !!el.closest("nav.mainnav"), primary: el.matches(".btn-primary")
-            || !!(el.labels && Array.from(el.labels).some((l) => l.matches(".btn-primary"))),
-          ring, id: el.id || ""};
+FOCUS_LOG = """() => {
+  window.__focusLog = [];
+  document.addEventListener("focusin", (event) => {
+    const el = event.target;
+    const style = getComputedStyle(el);
+    const ring = (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== "none";
+    const label = el.getAttribute("aria-label") || (el.labels && el.labels[0] && el.labels[0].textContent)
+      || el.textContent || el.value || "";
+    window.__focusLog.push({tag: el.tagName.toLowerCase(), text: label.trim().replace(/\\s+/g, " ").slice(0, 60),
+                            inNav: !!el.closest("nav.mainnav"), primary: el.hasAttribute("data-e2e-primary"), ring});
+  });
 }"""

@@ -7,6 +7,7 @@ The conftest also checks every non-GET request of every browser test: htmx write
 from __future__ import annotations
 
 import http.client
+import re
 import shutil
 import subprocess
 
@@ -40,14 +41,14 @@ def projects(app_ctx, owner, create_client_row, create_project):
     db.session.commit()  # end the transaction: it holds SQLite's write lock
 
 
-def card_titles(page) -> list[str]:
-    return page.locator("#project-results .project-card h2").all_inner_texts()
+def card_titles(page):
+    return page.locator("#project-results .project-card h2")
 
 
 def test_active_search_updates_results_in_place(page, live_server, owner, projects, ui_login):
     ui_login(page, OWNER_EMAIL, PASSWORD)
     page.goto(live_server("/projects/"))
-    assert sorted(card_titles(page)) == ["Catalogue 2027", "Serum relaunch", "Spring trail campaign"]
+    expect(card_titles(page)).to_have_text(["Catalogue 2027", "Serum relaunch", "Spring trail campaign"])
     page.evaluate("window.__samePage = true")  # gone if the browser loaded a new page
 
     with page.expect_response(lambda r: "/projects/?q=spring" in r.url) as answer:
@@ -58,39 +59,54 @@ def test_active_search_updates_results_in_place(page, live_server, owner, projec
     assert headers.get("hx-request") == "true"
     assert headers.get("x-csrftoken")  # inherited from <body hx-headers>, on reads too
     assert "<html" not in response.text()  # the fragment, not the page
-    expect(page.locator("#project-results .project-card")).to_have_count(1)
-    assert card_titles(page) == ["Spring trail campaign"]
-    expect(page).to_have_url(live_server("/projects/?q=spring"))  # hx-push-url: the search can be shared
+    expect(card_titles(page)).to_have_text(["Spring trail campaign"])
+    expect(page).to_have_url(re.compile(r"/projects/\?q=spring&"))  # hx-push-url: the search can be shared
     assert page.evaluate("window.__samePage") is True
 
     # A client's name finds its projects; nothing found says so and offers a way back.
     page.locator("#q").fill("bloom")
-    expect(page.locator("#project-results .project-card")).to_have_count(1)
-    assert card_titles(page) == ["Serum relaunch"]
+    expect(card_titles(page)).to_have_text(["Serum relaunch"])
     page.locator("#q").fill("zzz")
     expect(page.get_by_role("heading", name="No projects match")).to_be_visible()
 
     # The selects filter too.
     page.locator("#q").fill("")
-    expect(page.locator("#project-results .project-card")).to_have_count(3)
+    expect(card_titles(page)).to_have_count(3)
     page.get_by_label("Client").select_option(label="Acme Outdoor")
-    expect(page.locator("#project-results .project-card")).to_have_count(2)
+    expect(card_titles(page)).to_have_text(["Catalogue 2027", "Spring trail campaign"])
     assert page.evaluate("window.__samePage") is True
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: history restore gets the results fragment only (see report)")
+@pytest.mark.xfail(strict=True, reason="BUG: on Back, htmx restores history with HX-Request: true and the server "
+                                       "answers the results fragment only: the page loses its header, nav and search")
 def test_back_button_after_search_restores_the_whole_page(page, live_server, owner, projects, ui_login):
     ui_login(page, OWNER_EMAIL, PASSWORD)
     page.goto(live_server("/projects/"))
     page.locator("#q").fill("spring")
-    expect(page).to_have_url(live_server("/projects/?q=spring"))
+    expect(page).to_have_url(re.compile(r"\?q=spring&"))
     page.locator("#q").fill("serum")
-    expect(page).to_have_url(live_server("/projects/?q=serum"))
+    expect(page).to_have_url(re.compile(r"\?q=serum&"))
     page.go_back()
-    expect(page).to_have_url(live_server("/projects/?q=spring"))
-    expect(page.locator("#project-results .project-card")).to_have_count(1)
-    expect(page.get_by_role("navigation", name="Main")).to_be_visible(timeout=2_000)
-    expect(page.get_by_role("search")).to_be_visible(timeout=1_000)
+    expect(page).to_have_url(re.compile(r"\?q=spring&"))
+    expect(card_titles(page)).to_have_text(["Spring trail campaign"])
+    assert page.get_by_role("navigation", name="Main").count() == 1, "Back lost the page around the results"
+    assert page.get_by_role("search").count() == 1
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: CSS '.htmx-request .search-spinner' never matches: htmx puts the class "
+                                       "on the hx-indicator element itself ('.search-spinner.htmx-request')")
+def test_search_shows_its_spinner_while_waiting(page, live_server, owner, projects, ui_login):
+    ui_login(page, OWNER_EMAIL, PASSWORD)
+    page.goto(live_server("/projects/"))
+    page.evaluate("""() => { window.__spinner = [];
+      document.body.addEventListener("htmx:beforeSend", () => {
+        const s = document.querySelector(".search-spinner");
+        s.style.transition = "none";  // read the value the request state asks for, not a frame of the fade
+        window.__spinner.push(getComputedStyle(s).opacity);
+      }); }""")
+    page.locator("#q").fill("spring")
+    expect(card_titles(page)).to_have_text(["Spring trail campaign"])
+    assert page.evaluate("window.__spinner") == ["1"]
 
 
 def test_htmx_write_carries_csrf_token_and_passes(page, live_server, owner, ui_login, browser_errors):

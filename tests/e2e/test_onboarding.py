@@ -122,6 +122,10 @@ def test_fresh_install_to_member_seeing_their_project(page, live_server, smtp_se
     # A member sees the Settings of nobody.
     expect(member_page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings")).to_have_count(0)
 
+    # The owner's outbox records the invitation as sent.
+    page.goto(live_server("/settings/outbox"))
+    expect(page.get_by_role("row", name=MEMBER["email"])).to_contain_text("Sent")
+
     with app.app_context():
         member = db.session.scalar(db.select(User).where(User.email == MEMBER["email"]))
         assert member is not None and member.role == Role.MEMBER and member.password_hash

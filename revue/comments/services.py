@@ -1,0 +1,151 @@
+"""Writes on comments: add, reply, edit, delete, resolve, carry over to the next version."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import url_for
+from sqlalchemy import func, select
+
+from .. import activity, mail
+from ..accounts.models import Role, User
+from ..assets.access import can_see_version
+from ..assets.models import AssetVersion
+from ..db import db, utcnow
+from ..errors import Conflict, DomainError, NotAllowed
+from ..principal import Guest
+from .models import Comment, Mention
+
+log = logging.getLogger(__name__)
+MAX_BODY = 10_000
+MENTION = re.compile(r"(?<![\w.])@([\w.+-]+@[\w-]+\.[\w.-]+|[\w][\w.-]{0,40})")
+
+
+class CommentsClosed(Conflict):
+    pass
+
+
+def _author_fields(author: User | Guest) -> dict:
+    if isinstance(author, Guest):
+        return {"author_id": None, "guest_name": author.name, "guest_email": author.email}
+    return {"author_id": author.id}
+
+
+def _clean(body: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise DomainError("Write a comment first.")
+    if len(body) > MAX_BODY:
+        raise DomainError(f"Comments are limited to {MAX_BODY:,} characters.")
+    return body
+
+
+def add_comment(version: AssetVersion, author: User | Guest, body: str, *, anchor: dict | None = None,
+                internal: bool = False, locked: bool = False) -> Comment:
+    if locked:
+        raise CommentsClosed(f"{version.label} is approved and locked; comments are closed.")
+    if version.deleted_at is not None:
+        raise Conflict(f"{version.label} was deleted.")
+    if internal and not getattr(author, "is_agency", False):
+        raise NotAllowed("Only the agency team can write internal comments.")
+    number = (db.session.scalar(select(func.max(Comment.number)).where(Comment.version_id == version.id)) or 0) + 1
+    comment = Comment(version_id=version.id, asset_id=version.asset_id, number=number, body=_clean(body),
+                      anchor=anchor, internal=internal, **_author_fields(author))
+    db.session.add(comment)
+    db.session.flush()
+    _mentions(comment, version)
+    activity.record("comment.added", actor=author if isinstance(author, User) else None,
+                    actor_label=None if isinstance(author, User) else author.email, subject=comment,
+                    project_id=version.asset.project_id, version_id=version.id, internal=internal)
+    return comment
+
+
+def reply(parent: Comment, author: User | Guest, body: str, *, locked: bool = False) -> Comment:
+    if locked:
+        raise CommentsClosed("This version is approved and locked; comments are closed.")
+    if parent.parent_id is not None:
+        parent = db.session.get(Comment, parent.parent_id)
+    comment = Comment(version_id=parent.version_id, asset_id=parent.asset_id, parent_id=parent.id,
+                      body=_clean(body), internal=parent.internal, **_author_fields(author))
+    db.session.add(comment)
+    db.session.flush()
+    version = db.session.get(AssetVersion, parent.version_id)
+    _mentions(comment, version)
+    activity.record("comment.replied", actor=author if isinstance(author, User) else None,
+                    actor_label=None if isinstance(author, User) else author.email, subject=comment,
+                    project_id=version.asset.project_id, parent_id=parent.id)
+    return comment
+
+
+def is_author(comment: Comment, who: User | Guest) -> bool:
+    if isinstance(who, Guest):
+        return comment.author_id is None and comment.guest_email == who.email
+    return comment.author_id == who.id
+
+
+def edit(comment: Comment, who: User | Guest, body: str) -> None:
+    if not is_author(comment, who):
+        raise NotAllowed("You can only edit your own comments.")
+    if comment.deleted_at is not None:
+        raise Conflict("This comment was deleted.")
+    comment.body, comment.edited_at = _clean(body), utcnow()
+
+
+def delete(comment: Comment, who: User | Guest) -> None:
+    """Own comments only; the row stays as a placeholder so the thread keeps its shape."""
+    if not is_author(comment, who):
+        raise NotAllowed("You can only delete your own comments.")
+    comment.deleted_at = utcnow()
+    comment.body = ""
+    comment.resolved_at = comment.resolved_at or None
+
+
+def set_resolved(comment: Comment, member: User, resolved: bool) -> None:
+    if not member.is_agency:
+        raise NotAllowed("Comments are resolved by the agency team.")
+    if comment.parent_id is not None:
+        raise Conflict("Resolve the thread, not a reply.")
+    comment.resolved_at = utcnow() if resolved else None
+    comment.resolved_by_id = member.id if resolved else None
+    activity.record("comment.resolved" if resolved else "comment.reopened", actor=member, subject=comment,
+                    project_id=comment.version.asset.project_id)
+
+
+def carry_over(old: Comment, member: User, new_version: AssetVersion, *, still_open: bool) -> Comment | None:
+    """The checklist on v(n+1): an open comment of v(n) is confirmed fixed, or carried over."""
+    if old.resolved_at is not None or old.deleted_at is not None:
+        raise Conflict("That comment is already closed.")
+    if still_open:
+        copy = add_comment(new_version, member, old.body, anchor=old.anchor, internal=old.internal)
+        copy.carried_from_id = old.id
+        copy.author_id, copy.guest_name, copy.guest_email = old.author_id, old.guest_name, old.guest_email
+    else:
+        copy = None
+    old.resolved_at, old.resolved_by_id = utcnow(), member.id
+    activity.record("comment.carried_over" if still_open else "comment.fixed", actor=member, subject=old,
+                    version_id=new_version.id)
+    return copy
+
+
+def _mentions(comment: Comment, version: AssetVersion) -> None:
+    """Link @name / @email mentions to people who may see the comment; they are notified by email."""
+    handles = {m.group(1).lower() for m in MENTION.finditer(comment.body)}
+    if not handles:
+        return
+    from ..projects.models import ProjectMember
+
+    project = version.asset.project
+    members = select(ProjectMember.user_id).where(ProjectMember.project_id == project.id)
+    query = select(User).where(User.active, (User.id.in_(members)) | (User.role.in_([Role.OWNER, Role.ADMIN]))
+                               | ((User.role == Role.CLIENT) & (User.client_id == project.client_id)))
+    for user in db.session.scalars(query):
+        if user.is_client_contact and (comment.internal or not can_see_version(user, version)):
+            continue
+        names = {user.email.lower(), user.name.lower().replace(" ", ""), user.name.split()[0].lower()}
+        if names & handles and user.id != comment.author_id:
+            db.session.add(Mention(comment_id=comment.id, user_id=user.id, notified_at=utcnow()))
+            mail.queue(user.email, f"{comment.author_name} mentioned you on “{version.asset.title}”", "mention",
+                       kind="mention", to_name=user.name, comment=comment, version=version,
+                       link=url_for("review.viewer", version_id=version.id, _anchor=f"c{comment.id}"))
+    db.session.flush()

@@ -1,0 +1,117 @@
+"""The viewer: one version with its pins and comments, for signed-in people (guests: links feature)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, abort, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..assets.access import can_see_version, version_for
+from ..assets.models import AssetVersion
+from ..db import db
+from ..http_files import content_disposition
+from ..rendering import render
+from . import bp, threads
+from .models import Review, ReviewStatus
+
+
+def locked(version: AssetVersion) -> bool:
+    return bool(db.session.scalar(select(Review.id).where(Review.version_id == version.id, Review.locked,
+                                                         Review.status == ReviewStatus.APPROVED).limit(1)))
+
+
+def viewer_context(version: AssetVersion, who, *, urls: dict) -> dict:
+    """Everything the viewer templates need; ``urls`` names the endpoints for this kind of visitor."""
+    comments = threads.threads(version, who)
+    asset = version.asset
+    versions = [v for v in asset.versions if v.deleted_at is None and can_see_version(who, v)] \
+        if getattr(who, "is_user", False) else [version]
+    previous, checklist = (None, [])
+    if getattr(who, "is_agency", False) and version.id == asset.current_version_id:
+        previous, checklist = threads.previous_open(version, who)
+    return {
+        "version": version, "asset": asset, "project": asset.project, "versions": versions,
+        "comments": comments, "counts": threads.comment_counts(comments), "stamp": threads.stamp(version, who),
+        "who": who, "urls": urls, "locked": locked(version), "previous": previous, "checklist": checklist,
+        "pages": sorted((r for r in version.renditions if r.name.startswith("page-") and not r.name.endswith("-thumb")),
+                        key=lambda r: int(r.name.split("-")[1])),
+    }
+
+
+def member_urls(version: AssetVersion) -> dict:
+    return {
+        "panel": url_for("review.panel", version_id=version.id),
+        "add": url_for("review.add_comment", version_id=version.id),
+        "rendition": lambda name: url_for("assets.rendition", version_id=version.id, name=name),
+        "media": url_for("assets.media", version_id=version.id),
+        "original": url_for("assets.original", version_id=version.id),
+        "version": lambda v: url_for("review.viewer", version_id=v.id),
+        "comment": lambda c, action: url_for("review.comment_action", comment_id=c.id, action=action),
+        "back": url_for("projects.show", project_id=version.asset.project_id),
+        "export": url_for("review.export_csv", version_id=version.id),
+        "print": url_for("review.print_view", version_id=version.id),
+    }
+
+
+@bp.get("/versions/<int:version_id>")
+@login_required
+def viewer(version_id: int):
+    version = version_for(current_user, version_id)
+    return render("review/viewer.html", **viewer_context(version, current_user, urls=member_urls(version)))
+
+
+@bp.get("/versions/<int:version_id>/panel")
+@login_required
+def panel(version_id: int):
+    """The comment panel and pins; answers 204 while nothing changed since ``stamp``."""
+    version = version_for(current_user, version_id)
+    if request.args.get("stamp") and request.args["stamp"] == threads.stamp(version, current_user):
+        return Response(status=204)
+    return render("review/_panel.html", "review/_panel.html",
+                  **viewer_context(version, current_user, urls=member_urls(version)), oob=True)
+
+
+@bp.get("/versions/<int:version_id>/comments.csv")
+@login_required
+def export_csv(version_id: int):
+    version = version_for(current_user, version_id)
+    return comments_csv(version, current_user)
+
+
+def comments_csv(version: AssetVersion, who) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["#", "Thread", "Author", "Written (UTC)", "Status", "Page", "Time (s)", "X", "Y", "Comment"])
+    for comment in threads.threads(version, who):
+        rows = [comment] + [r for r in comment.replies if r.deleted_at is None]
+        for item in rows:
+            anchor = comment.anchor or {}
+            writer.writerow([safe_cell(str(comment.number)), "reply" if item.parent_id else "comment",
+                             safe_cell(item.author_name), item.created_at.strftime("%Y-%m-%d %H:%M"),
+                             "resolved" if comment.resolved_at else "open", anchor.get("page", ""),
+                             anchor.get("t", ""), anchor.get("x", ""), anchor.get("y", ""),
+                             safe_cell("(deleted)" if item.deleted_at else item.body)])
+    name = f"{version.asset.title}-{version.label}-comments.csv"
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = content_disposition("attachment", name)
+    return response
+
+
+def safe_cell(value: str) -> str:
+    """Neutralise spreadsheet formulas (G6)."""
+    if value and value[0] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@bp.get("/versions/<int:version_id>/print")
+@login_required
+def print_view(version_id: int):
+    version = version_for(current_user, version_id)
+    context = viewer_context(version, current_user, urls=member_urls(version))
+    if version.kind.value not in ("image", "pdf", "video", "audio", "other"):
+        abort(404)
+    return render("review/print.html", **context)

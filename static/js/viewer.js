@@ -1,0 +1,582 @@
+// The annotation layer of the viewer: zoom and pan, pins, areas, drawings, video and audio
+// time, PDF pages, and the links between marks and the comment panel. Vanilla JS, no build.
+// Marks are positioned in fractions (0–1) of the artboard, so they stay on the same spot of the
+// artwork at every window size and zoom. htmx swaps the panel and the marks; this file re-binds.
+(function () {
+  "use strict";
+
+  var stage = document.getElementById("stage");
+  if (!stage) return;
+  var kind = stage.dataset.kind;
+  var canComment = stage.dataset.canComment === "1";
+  var canvas = stage.querySelector(".canvas");
+  var player = document.getElementById("player");
+  var composer = document.getElementById("pin-composer");
+  var general = document.getElementById("general-composer");
+  var fps = player ? parseFloat(player.dataset.fps || "0") : 0;
+
+  var state = { tool: "pin", scale: null, fit: 1, panX: 0, panY: 0, page: 1, draft: null, cursor: null };
+  var MIN_SCALE = 0.05, MAX_SCALE = 8;
+
+  // ---- geometry ------------------------------------------------------------------------
+
+  function board() { return stage.querySelector(".artboard:not(.is-hidden)"); }
+
+  function naturalSize(b) {
+    var w = parseFloat(b.dataset.w), h = parseFloat(b.dataset.h);
+    var media = b.querySelector("img, video");
+    if (!(w > 0 && h > 0) && media) {
+      w = media.naturalWidth || media.videoWidth || 1600;
+      h = media.naturalHeight || media.videoHeight || 900;
+    }
+    return { w: w || 1600, h: h || 900 };
+  }
+
+  function layout() {
+    var b = board();
+    if (!b || !canvas) return;
+    var size = naturalSize(b);
+    var room = { w: Math.max(stage.clientWidth - 32, 50), h: Math.max(stage.clientHeight - 32, 50) };
+    state.fit = Math.min(room.w / size.w, room.h / size.h);
+    if (kind === "video") state.fit = Math.min(state.fit, 4);
+    var scale = state.scale === null ? state.fit : state.scale;
+    stage.querySelectorAll(".artboard").forEach(function (each) {
+      var s = naturalSize(each);
+      each.style.width = s.w * scale + "px";
+      each.style.height = s.h * scale + "px";
+    });
+    if (state.scale === null) { state.panX = 0; state.panY = 0; }
+    canvas.style.transform = "translate(" + state.panX + "px," + state.panY + "px)";
+    var label = document.querySelector(".zoom-label");
+    var original = parseFloat(stage.dataset.originalWidth || "0") || size.w;
+    if (label) label.textContent = Math.round((scale * size.w * 100) / original) + "%";
+    stage.classList.toggle("is-zoomed", state.scale !== null && state.scale > state.fit * 1.01);
+  }
+
+  function setScale(next, around) {
+    var b = board();
+    if (!b) return;
+    var current = state.scale === null ? state.fit : state.scale;
+    next = Math.min(Math.max(next, MIN_SCALE, state.fit * 0.5), MAX_SCALE);
+    if (around) { // keep the point under the cursor in place
+      var rect = b.getBoundingClientRect();
+      var fx = (around.x - rect.left) / rect.width, fy = (around.y - rect.top) / rect.height;
+      var size = naturalSize(b);
+      state.panX += (fx - 0.5) * size.w * (current - next);
+      state.panY += (fy - 0.5) * size.h * (current - next);
+    }
+    state.scale = Math.abs(next - state.fit) < 0.001 ? null : next;
+    layout();
+  }
+
+  function zoom(action) {
+    var current = state.scale === null ? state.fit : state.scale;
+    if (action === "in") setScale(current * 1.25);
+    else if (action === "out") setScale(current / 1.25);
+    else if (action === "fit") { state.scale = null; layout(); }
+    else if (action === "actual") {
+      var b = board();
+      var original = parseFloat(stage.dataset.originalWidth || "0");
+      setScale(original && b ? original / naturalSize(b).w : 1);
+    }
+  }
+
+  function fractionAt(event, b) {
+    var rect = b.getBoundingClientRect();
+    return { x: clamp((event.clientX - rect.left) / rect.width), y: clamp((event.clientY - rect.top) / rect.height) };
+  }
+
+  function clamp(v) { return Math.min(Math.max(v, 0), 1); }
+  function round(v) { return Math.round(v * 100000) / 100000; }
+
+  // ---- marks ---------------------------------------------------------------------------
+
+  function placeMarks(root) {
+    (root || stage).querySelectorAll(".pin, .region").forEach(function (el) {
+      el.style.left = parseFloat(el.dataset.x) * 100 + "%";
+      el.style.top = parseFloat(el.dataset.y) * 100 + "%";
+      if (el.classList.contains("region")) {
+        el.style.width = parseFloat(el.dataset.w) * 100 + "%";
+        el.style.height = parseFloat(el.dataset.h) * 100 + "%";
+      }
+    });
+    var duration = player ? (player.duration || parseFloat(player.dataset.duration || "0")) : 0;
+    document.querySelectorAll(".markers .marker").forEach(function (el) {
+      if (duration) el.style.left = (100 * parseFloat(el.dataset.t)) / duration + "%";
+    });
+    syncTimeMarks();
+  }
+
+  function syncTimeMarks() {
+    if (!player || kind !== "video") return;
+    var now = player.currentTime;
+    stage.querySelectorAll("[data-t]").forEach(function (el) {
+      var t = parseFloat(el.dataset.t);
+      el.classList.toggle("is-off", Math.abs(now - t) > 0.6 && !el.classList.contains("is-draft"));
+    });
+  }
+
+  function highlight(id, scroll) {
+    document.querySelectorAll(".is-focused").forEach(function (el) { el.classList.remove("is-focused"); });
+    if (!id) return;
+    document.querySelectorAll('[data-comment="' + id + '"]').forEach(function (el) { el.classList.add("is-focused"); });
+    var thread = document.getElementById("c" + id);
+    if (thread && scroll) thread.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  }
+
+  function showComment(id) {
+    var thread = document.getElementById("c" + id);
+    if (!thread) return;
+    if (thread.dataset.page) goToPage(parseInt(thread.dataset.page, 10));
+    if (thread.dataset.t && player) seek(parseFloat(thread.dataset.t));
+    highlight(id, true);
+    var pin = stage.querySelector('.pin[data-comment="' + id + '"]');
+    if (pin && state.scale !== null) { state.scale = null; layout(); }
+  }
+
+  // ---- drafting a new mark ---------------------------------------------------------------
+
+  function marksOf(b) { return b.querySelector(".marks"); }
+
+  function clearDraft() {
+    document.querySelectorAll(".is-draft").forEach(function (el) { el.remove(); });
+    state.draft = null;
+  }
+
+  function draftPin(b, point) {
+    clearDraft();
+    var pin = document.createElement("span");
+    pin.className = "pin is-draft";
+    pin.dataset.x = point.x; pin.dataset.y = point.y;
+    pin.textContent = "+";
+    marksOf(b).append(pin);
+    placeMarks(b);
+    return pin;
+  }
+
+  function draftRegion(b, a, c) {
+    var el = b.querySelector(".region.is-draft");
+    if (!el) { el = document.createElement("span"); el.className = "region is-draft"; marksOf(b).append(el); }
+    el.dataset.x = Math.min(a.x, c.x); el.dataset.y = Math.min(a.y, c.y);
+    el.dataset.w = Math.abs(c.x - a.x); el.dataset.h = Math.abs(c.y - a.y);
+    placeMarks(b);
+  }
+
+  function draftShape(b, points, arrow) {
+    var svg = b.querySelector("svg.shapes");
+    var el = svg.querySelector(".is-draft");
+    if (!el) {
+      el = document.createElementNS("http://www.w3.org/2000/svg", arrow ? "line" : "polyline");
+      el.setAttribute("class", "mark-shape is-draft");
+      if (arrow) el.setAttribute("marker-end", "url(#arrowhead)");
+      svg.append(el);
+    }
+    if (arrow) {
+      var p = points[0], q = points[points.length - 1];
+      el.setAttribute("x1", p.x * 1000); el.setAttribute("y1", p.y * 1000);
+      el.setAttribute("x2", q.x * 1000); el.setAttribute("y2", q.y * 1000);
+    } else {
+      el.setAttribute("points", points.map(function (p) { return p.x * 1000 + "," + p.y * 1000; }).join(" "));
+    }
+  }
+
+  function openComposer(anchor, near) {
+    if (!composer) return;
+    if (player && (kind === "video" || kind === "audio")) {
+      player.pause();
+      anchor.t = round(player.currentTime);
+    }
+    if (kind === "pdf") anchor.page = state.page;
+    state.draft = anchor;
+    composer.querySelector("[name=anchor]").value = JSON.stringify(anchor);
+    composer.hidden = false;
+    var wrap = stage.closest(".stage-wrap").getBoundingClientRect();
+    var left = near ? near.left - wrap.left + 18 : 24, top = near ? near.top - wrap.top - 8 : 24;
+    left = Math.min(Math.max(left, 8), Math.max(wrap.width - composer.offsetWidth - 8, 8));
+    top = Math.min(Math.max(top, 8), Math.max(wrap.height - composer.offsetHeight - 8, 8));
+    composer.style.left = left + "px";
+    composer.style.top = top + "px";
+    // After the click that follows a tap, or the stage would take the focus back.
+    setTimeout(function () { composer.querySelector("textarea").focus(); }, 0);
+  }
+
+  function closeComposer() {
+    if (!composer) return;
+    composer.hidden = true;
+    composer.querySelector("textarea").value = "";
+    clearDraft();
+    stage.focus({ preventScroll: true });
+  }
+
+  // ---- pointer input ---------------------------------------------------------------------
+
+  var pointers = new Map();
+  var gesture = null;
+
+  stage.addEventListener("pointerdown", function (event) {
+    var b = board();
+    if (!b || event.button > 1) return;
+    if (event.target.closest(".pin:not(.is-draft)")) return;
+    pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+    if (pointers.size === 2) { // pinch
+      var pts = Array.from(pointers.values());
+      gesture = { type: "pinch", dist: distance(pts[0], pts[1]), scale: state.scale === null ? state.fit : state.scale };
+      clearDraft();
+      return;
+    }
+    var onArt = event.target.closest(".artboard");
+    var drawing = canComment && onArt && state.tool !== "pin" && event.button === 0 && !event.shiftKey;
+    gesture = { type: drawing ? state.tool : "tap", start: { x: event.clientX, y: event.clientY },
+      from: onArt ? fractionAt(event, b) : null, points: onArt ? [fractionAt(event, b)] : [],
+      panX: state.panX, panY: state.panY, moved: false, onArt: !!onArt };
+    stage.setPointerCapture(event.pointerId);
+  });
+
+  stage.addEventListener("pointermove", function (event) {
+    if (!pointers.has(event.pointerId) || !gesture) return;
+    pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+    var b = board();
+    if (gesture.type === "pinch" && pointers.size === 2) {
+      var pts = Array.from(pointers.values());
+      setScale(gesture.scale * distance(pts[0], pts[1]) / gesture.dist,
+        { x: (pts[0].x + pts[1].x) / 2, y: (pts[0].y + pts[1].y) / 2 });
+      return;
+    }
+    var dx = event.clientX - gesture.start.x, dy = event.clientY - gesture.start.y;
+    if (Math.abs(dx) + Math.abs(dy) > 5) gesture.moved = true;
+    if (!gesture.moved) return;
+    if (gesture.type === "tap") { // drag pans
+      state.panX = gesture.panX + dx; state.panY = gesture.panY + dy;
+      if (state.scale === null) state.scale = state.fit;
+      canvas.style.transform = "translate(" + state.panX + "px," + state.panY + "px)";
+    } else if (gesture.type === "region") {
+      draftRegion(b, gesture.from, fractionAt(event, b));
+    } else if (gesture.type === "freehand" || gesture.type === "arrow") {
+      gesture.points.push(fractionAt(event, b));
+      if (gesture.points.length > 400) gesture.points.splice(1, 1);
+      draftShape(b, gesture.points, gesture.type === "arrow");
+    }
+  });
+
+  function endPointer(event) {
+    if (!pointers.has(event.pointerId)) return;
+    pointers.delete(event.pointerId);
+    if (!gesture) return;
+    if (gesture.type === "pinch") { if (pointers.size === 0) gesture = null; return; }
+    var b = board(), g = gesture;
+    gesture = null;
+    if (!b || event.type === "pointercancel") { clearDraft(); return; }
+    var end = fractionAt(event, b);
+    if (g.type === "tap" && !g.moved && g.onArt && canComment) {
+      var pin = draftPin(b, end);
+      openComposer({ type: "pin", x: round(end.x), y: round(end.y) }, pin.getBoundingClientRect());
+    } else if (g.type === "region" && g.moved) {
+      var x = Math.min(g.from.x, end.x), y = Math.min(g.from.y, end.y);
+      var w = Math.abs(end.x - g.from.x), h = Math.abs(end.y - g.from.y);
+      if (w < 0.005 || h < 0.005) { clearDraft(); return; }
+      openComposer({ type: "region", x: round(x), y: round(y), w: round(w), h: round(h) },
+        b.querySelector(".region.is-draft").getBoundingClientRect());
+    } else if ((g.type === "freehand" || g.type === "arrow") && g.moved && g.points.length > 1) {
+      var points = g.points.map(function (p) { return [round(p.x), round(p.y)]; });
+      openComposer({ type: "shape", shape: g.type, points: points }, { left: event.clientX, top: event.clientY });
+    } else if (g.type !== "tap") {
+      clearDraft();
+    }
+  }
+  stage.addEventListener("pointerup", endPointer);
+  stage.addEventListener("pointercancel", endPointer);
+
+  function distance(a, b) { return Math.hypot(a.x - b.x, a.y - b.y) || 1; }
+
+  stage.addEventListener("wheel", function (event) {
+    if (!board() || kind === "video") return;
+    event.preventDefault();
+    var current = state.scale === null ? state.fit : state.scale;
+    setScale(current * Math.exp(-event.deltaY * (event.ctrlKey ? 0.01 : 0.0015)), { x: event.clientX, y: event.clientY });
+  }, { passive: false });
+
+  // ---- keyboard --------------------------------------------------------------------------
+
+  stage.addEventListener("keydown", function (event) {
+    var b = board();
+    if (event.target !== stage || !b) return;
+    var key = event.key;
+    if (state.cursor) { // placing a pin by keyboard
+      var step = event.shiftKey ? 0.1 : 0.01;
+      var moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+      if (moves[key]) {
+        state.cursor.x = clamp(state.cursor.x + moves[key][0]);
+        state.cursor.y = clamp(state.cursor.y + moves[key][1]);
+        draftPin(b, state.cursor);
+        event.preventDefault();
+        return;
+      }
+      if (key === "Enter") {
+        var at = state.cursor; state.cursor = null;
+        var pin = draftPin(b, at);
+        openComposer({ type: "pin", x: round(at.x), y: round(at.y) }, pin.getBoundingClientRect());
+        event.preventDefault();
+        return;
+      }
+      if (key === "Escape") { state.cursor = null; clearDraft(); event.preventDefault(); return; }
+    }
+    if (key === "Enter" && canComment && kind !== "audio") {
+      state.cursor = { x: 0.5, y: 0.5 };
+      draftPin(b, state.cursor);
+      announce("Pin placed in the middle. Move it with the arrow keys, Shift for bigger steps, Enter to write the comment.");
+      event.preventDefault();
+    } else if (key === "+" || key === "=") { zoom("in"); event.preventDefault(); }
+    else if (key === "-") { zoom("out"); event.preventDefault(); }
+    else if (key === "0") { zoom("fit"); event.preventDefault(); }
+    else if (key === "1") { zoom("actual"); event.preventDefault(); }
+    else if (/^[prda]$/i.test(key) && !event.ctrlKey && !event.metaKey) {
+      setTool({ p: "pin", r: "region", d: "freehand", a: "arrow" }[key.toLowerCase()]);
+    } else if (state.scale !== null && /^Arrow/.test(key)) {
+      var d = 40;
+      state.panX += key === "ArrowLeft" ? d : key === "ArrowRight" ? -d : 0;
+      state.panY += key === "ArrowUp" ? d : key === "ArrowDown" ? -d : 0;
+      layout();
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var typing = /^(TEXTAREA|INPUT|SELECT)$/.test(event.target.tagName);
+    if (typing) return;
+    if (kind === "pdf" && (event.key === "PageDown" || event.key === "PageUp")) {
+      goToPage(state.page + (event.key === "PageDown" ? 1 : -1));
+      event.preventDefault();
+    }
+    if (player && event.target === stage || (player && event.target === document.body)) {
+      if (event.key === " ") { togglePlay(); event.preventDefault(); }
+      else if (event.key === ",") { step(-1); event.preventDefault(); }
+      else if (event.key === ".") { step(1); event.preventDefault(); }
+    }
+  });
+
+  var live = document.createElement("div");
+  live.className = "visually-hidden";
+  live.setAttribute("aria-live", "polite");
+  document.body.append(live);
+  function announce(text) { live.textContent = text; }
+
+  // ---- tools and composer ----------------------------------------------------------------
+
+  function setTool(tool) {
+    state.tool = tool;
+    document.querySelectorAll("[data-tool]").forEach(function (btn) {
+      var on = btn.dataset.tool === tool;
+      btn.classList.toggle("is-active", on);
+      btn.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+    stage.dataset.tool = tool;
+  }
+
+  document.addEventListener("click", function (event) {
+    var el = event.target.closest("[data-tool],[data-zoom],[data-page-nav],[data-goto-page],[data-focus-comment],[data-seek],[data-player],[data-filter],.pin:not(.is-draft),.marker,[data-cancel]");
+    if (!el) return;
+    if (el.dataset.tool) setTool(el.dataset.tool);
+    else if (el.dataset.zoom) zoom(el.dataset.zoom);
+    else if (el.dataset.pageNav) goToPage(state.page + (el.dataset.pageNav === "next" ? 1 : -1));
+    else if (el.dataset.gotoPage) goToPage(parseInt(el.dataset.gotoPage, 10));
+    else if (el.dataset.focusComment) showComment(el.dataset.focusComment);
+    else if (el.dataset.seek) { seek(parseFloat(el.dataset.seek)); }
+    else if (el.dataset.player) playerAction(el.dataset.player);
+    else if (el.dataset.filter) setFilter(el.dataset.filter);
+    else if (el.hasAttribute("data-cancel")) closeComposer();
+    else if (el.classList.contains("pin") || el.classList.contains("marker")) {
+      if (el.classList.contains("marker")) seek(parseFloat(el.dataset.t));
+      highlight(el.dataset.comment, true);
+    }
+  });
+
+  document.addEventListener("mouseover", function (event) {
+    var el = event.target.closest(".pin[data-comment], .thread[data-comment]");
+    if (el) {
+      document.querySelectorAll(".is-hovered").forEach(function (x) { x.classList.remove("is-hovered"); });
+      document.querySelectorAll('[data-comment="' + el.dataset.comment + '"]').forEach(function (x) { x.classList.add("is-hovered"); });
+    }
+  });
+
+  // Enter sends, Shift+Enter adds a line, Esc cancels.
+  document.addEventListener("keydown", function (event) {
+    var area = event.target.closest("textarea[data-enter-submits]");
+    if (!area) return;
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      if (area.value.trim()) area.form.requestSubmit();
+    } else if (event.key === "Escape") {
+      if (area.form === composer) closeComposer();
+      else { area.value = ""; var d = area.closest("details"); if (d) d.open = false; }
+    }
+  });
+
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt.id === "panel" && event.detail.requestConfig.verb === "get") {
+      // Never replace the panel while someone is typing in it.
+      var busy = Array.prototype.some.call(elt.querySelectorAll("textarea"), function (t) {
+        return t.value.trim() || t === document.activeElement;
+      });
+      if (busy) event.preventDefault();
+    }
+    if ((elt === general) && player) {
+      general.querySelector("[name=anchor]").value = JSON.stringify({ type: "time", t: round(player.currentTime) });
+    }
+  });
+
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (event.detail.successful && elt === composer) closeComposer();
+    if (event.detail.successful && elt === general) elt.querySelector("textarea").value = "";
+  });
+
+  document.body.addEventListener("htmx:afterSettle", function () {
+    placeMarks();
+    applyFilter();
+  });
+
+  // ---- pages -----------------------------------------------------------------------------
+
+  function goToPage(n) {
+    var boards = stage.querySelectorAll(".artboard");
+    if (kind !== "pdf" || n < 1 || n > boards.length) return;
+    state.page = n;
+    boards.forEach(function (b) { b.classList.toggle("is-hidden", parseInt(b.dataset.page, 10) !== n); });
+    var label = document.querySelector("[data-page-current]");
+    if (label) label.textContent = n;
+    document.querySelectorAll("[data-goto-page]").forEach(function (btn) {
+      if (btn.closest(".page-thumbs")) btn.setAttribute("aria-current", parseInt(btn.dataset.gotoPage, 10) === n ? "true" : "false");
+    });
+    closeComposer();
+    state.scale = null;
+    layout();
+  }
+
+  // ---- video and audio -------------------------------------------------------------------
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function timecode(t) {
+    t = Math.max(t || 0, 0);
+    var whole = Math.floor(t);
+    var text = pad(Math.floor(whole / 3600)) + ":" + pad(Math.floor(whole / 60) % 60) + ":" + pad(whole % 60);
+    if (kind === "video" && fps) text += ":" + pad(Math.round((t - whole) * fps) % Math.round(fps));
+    return text;
+  }
+
+  function seek(t) {
+    if (!player) return;
+    player.pause();
+    player.currentTime = t;
+    tick();
+  }
+
+  function togglePlay() { if (player) { if (player.paused) player.play(); else player.pause(); } }
+  function step(frames) { if (player) { player.pause(); player.currentTime = Math.max(0, player.currentTime + frames / (fps || 25)); } }
+
+  function playerAction(action) {
+    if (action === "play") togglePlay();
+    else if (action === "back") step(-1);
+    else if (action === "fwd") step(1);
+  }
+
+  function tick() {
+    if (!player) return;
+    var t = player.currentTime;
+    var tc = document.querySelector("[data-timecode]");
+    if (tc) tc.textContent = timecode(t);
+    var range = document.querySelector("[data-player=seek]");
+    if (range && document.activeElement !== range) range.value = t;
+    var chip = document.querySelector("[data-current-time]");
+    if (chip) chip.textContent = "at " + timecode(t);
+    var head = document.querySelector(".waveform .playhead");
+    var duration = player.duration || parseFloat(player.dataset.duration || "0");
+    if (head && duration) head.style.left = (100 * t) / duration + "%";
+    var play = document.querySelector("[data-player=play]");
+    if (play) { play.textContent = player.paused ? "▶" : "❚❚"; play.setAttribute("aria-label", player.paused ? "Play" : "Pause"); }
+    syncTimeMarks();
+  }
+
+  if (player) {
+    ["timeupdate", "seeked", "play", "pause", "loadedmetadata"].forEach(function (type) { player.addEventListener(type, tick); });
+    player.addEventListener("loadedmetadata", function () { placeMarks(); layout(); });
+    var range = document.querySelector("[data-player=seek]");
+    if (range) range.addEventListener("input", function () { player.currentTime = parseFloat(range.value); });
+    var wave = document.querySelector(".waveform");
+    if (wave) wave.addEventListener("click", function (event) {
+      var rect = wave.getBoundingClientRect();
+      var duration = player.duration || parseFloat(player.dataset.duration || "0");
+      seek(clamp((event.clientX - rect.left) / rect.width) * duration);
+    });
+    var scrub = document.querySelector(".scrub[data-strip]");
+    if (scrub) setupStrip(scrub);
+  }
+
+  function setupStrip(scrub) {
+    var preview = scrub.querySelector(".strip-preview");
+    var frames = parseInt(scrub.dataset.stripFrames, 10), interval = parseFloat(scrub.dataset.stripInterval);
+    if (!frames || !interval) return;
+    preview.style.backgroundImage = "url('" + scrub.dataset.strip + "')";
+    scrub.addEventListener("pointermove", function (event) {
+      var rect = scrub.getBoundingClientRect();
+      var f = clamp((event.clientX - rect.left) / rect.width);
+      var duration = player.duration || parseFloat(player.dataset.duration || "0");
+      var index = Math.min(frames - 1, Math.floor((f * duration) / interval));
+      preview.hidden = false;
+      preview.style.left = f * 100 + "%";
+      preview.style.backgroundSize = frames * 160 + "px 100%";
+      preview.style.backgroundPosition = -index * 160 + "px 0";
+    });
+    scrub.addEventListener("pointerleave", function () { preview.hidden = true; });
+  }
+
+  // ---- panel filters -----------------------------------------------------------------------
+
+  var FILTER_KEY = "revue.filter", SORT_KEY = "revue.sort";
+
+  function setFilter(name) {
+    sessionStorage.setItem(FILTER_KEY, name);
+    applyFilter();
+  }
+
+  function applyFilter() {
+    var name = sessionStorage.getItem(FILTER_KEY) || "all";
+    document.querySelectorAll("[data-filter]").forEach(function (b) { b.setAttribute("aria-pressed", b.dataset.filter === name ? "true" : "false"); });
+    document.querySelectorAll(".thread").forEach(function (t) {
+      var show = name === "all" || (name === "open" && t.dataset.resolved === "0") ||
+        (name === "resolved" && t.dataset.resolved === "1") || (name === "mine" && t.dataset.mine === "1");
+      t.hidden = !show;
+    });
+    var sort = sessionStorage.getItem(SORT_KEY) || "position";
+    var select = document.querySelector("[data-sort]");
+    if (select) {
+      if (!select.querySelector('option[value="' + sort + '"]')) sort = "position";
+      select.value = sort;
+    }
+    var list = document.querySelector("[data-threads]");
+    if (!list) return;
+    var items = Array.prototype.slice.call(list.children);
+    items.sort(function (a, b) {
+      if (sort === "newest") return b.dataset.created - a.dataset.created;
+      if (sort === "time") return (parseFloat(a.dataset.t || "1e9") - parseFloat(b.dataset.t || "1e9")) || (a.dataset.number - b.dataset.number);
+      return a.dataset.number - b.dataset.number;
+    });
+    items.forEach(function (item) { list.append(item); });
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("[data-sort]")) { sessionStorage.setItem(SORT_KEY, event.target.value); applyFilter(); }
+  });
+
+  // ---- start -------------------------------------------------------------------------------
+
+  window.addEventListener("resize", layout);
+  stage.querySelectorAll(".artboard img").forEach(function (img) { if (!img.complete) img.addEventListener("load", layout, { once: true }); });
+  setTool("pin");
+  layout();
+  placeMarks();
+  applyFilter();
+  tick();
+  if (location.hash && /^#c\d+$/.test(location.hash)) showComment(location.hash.slice(2));
+  window.revueViewer = { layout: layout, goToPage: goToPage, seek: seek, state: state };
+})();
