@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from .health import bp as health_bp
     from .projects import bp as projects_bp
     from .review import bp as review_bp
+    from .links import models as _links  # noqa: F401  (the guest-access tables)
     from .review import status as _status  # noqa: F401  (connects status derivation to asset events)
     from .settings import bp as settings_bp
 

@@ -102,6 +102,11 @@ def seed() -> None:
         for member in members:
             projects.add_member(owner, project, people[member])
 
+    db.session.commit()
+    from .demo_assets import people_and_projects, seed_assets
+
+    seed_assets(*people_and_projects())
+
     path = _login_file()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:

@@ -23,11 +23,15 @@ def problems() -> list[tuple[str, str]]:
     cfg = current_app.config
     found: list[tuple[str, str]] = []
     try:
-        db.session.execute(text("SELECT 1"))
-        if "users" not in inspect(db.engine).get_table_names():
+        # One connection: on SQLite a second one would wait for this transaction's lock.
+        connection = db.session.connection()
+        connection.execute(text("SELECT 1"))
+        if "users" not in inspect(connection).get_table_names():
             found.append(("error", "The database has no tables: run `flask --app revue db upgrade`."))
     except Exception as exc:  # noqa: BLE001 — report any connection problem
         found.append(("error", f"Cannot reach the database: {exc}"))
+    finally:
+        db.session.rollback()
     if cfg.get("STORAGE", "local") == "local":
         folder = cfg["UPLOAD_FOLDER"]
         os.makedirs(folder, exist_ok=True)

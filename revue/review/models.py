@@ -113,6 +113,7 @@ class StageReviewer(Base):
     email: Mapped[str] = mapped_column(String(320), default="")
     name: Mapped[str] = mapped_column(String(120), default="")
     all_client_contacts: Mapped[bool] = mapped_column(default=False)
+    all_project_members: Mapped[bool] = mapped_column(default=False)
     decides: Mapped[bool] = mapped_column(default=True)  # False: comments only
 
     stage: Mapped[WorkflowStage] = relationship(back_populates="reviewers")
@@ -177,6 +178,7 @@ class Participant(Base):
     name: Mapped[str] = mapped_column(String(120), default="")
     decides: Mapped[bool] = mapped_column(default=True)
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_expires_at: Mapped[datetime | None]
     invited_at: Mapped[datetime | None]
     opened_at: Mapped[datetime | None]
     commented_at: Mapped[datetime | None]
@@ -222,3 +224,46 @@ class Decision(Base):
     version = relationship("AssetVersion")
     user = relationship("User", foreign_keys=[user_id])
     recorded_by = relationship("User", foreign_keys=[recorded_by_id])
+
+
+class DecisionCode(Base):
+    """A 6-digit code emailed to a reviewer in verified-decision mode (E7): single use, 10 minutes, 5 tries."""
+
+    __tablename__ = "decision_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[datetime | None]
+    session_key: Mapped[str] = mapped_column(String(64))  # binds the code to the browser that asked for it
+
+
+class Notification(Base):
+    """Something a person should know: shown in the app's menu and emailed now or in a digest."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_created", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # review_request | decision | mention | reminder | changes
+    title: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str] = mapped_column(String(500), default="")
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+    emailed_at: Mapped[datetime | None]  # immediately, or when a digest included it
+
+
+class EmailOptOut(Base):
+    """A reviewer known only by email address who unsubscribed in one click (RFC 8058)."""
+
+    __tablename__ = "email_optouts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

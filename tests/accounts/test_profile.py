@@ -36,6 +36,18 @@ def test_profile_pages_send_anonymous_visitors_to_login(client, owner, method, u
     assert response.headers["Location"].startswith("/account/login?next=")
 
 
+@pytest.mark.parametrize(("method", "url"), [("GET", "/account/"), ("POST", "/account/"),
+                                             ("POST", "/account/email"), ("POST", "/account/password")])
+def test_profile_pages_send_a_deactivated_user_to_login(member_client, member, method, url):
+    member.active = False
+    db.session.commit()
+    response = member_client.open(url, method=method, data={"profile-name": "Still here?"})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/account/login?next=")
+    db.session.refresh(member)
+    assert member.name == "Mia Member"
+
+
 def test_client_contact_has_a_profile_too(make_client, create_user, create_client_row, login):
     contact = create_user("client", client=create_client_row("Acme"))
     browser = make_client()

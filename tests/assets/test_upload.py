@@ -346,8 +346,13 @@ def test_an_image_over_the_image_limit_gets_413_and_leaves_nothing(app_ctx, smal
 
 def test_the_form_refuses_a_file_over_the_limit_with_413(app_ctx, small_limits, media, project, member_client,
                                                         stored_files, part_files, count_rows):
-    with media("big.png").open("rb") as fh:
-        answer = member_client.post("/assets/upload", data={"project_id": project.id, "files": [(fh, "big.png")]})
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    with media("big.png").open("rb") as fh:  # encoded here: the test client leaves big bodies open
+        boundary, body = encode_multipart({"project_id": str(project.id), "files": FileStorage(fh, "big.png")})
+    answer = member_client.post("/assets/upload", data=body,
+                                content_type=f"multipart/form-data; boundary={boundary}")
     assert answer.status_code == 413
     text = answer.get_data(as_text=True)
     assert "“big.png” was not uploaded: This file is larger than the 1 MB allowed for images and documents." in text

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -19,11 +20,53 @@ OWNER_EMAIL = "owner@example.com"  # the ``owner`` fixture of tests/conftest.py
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
+@dataclass
+class LiveServer:
+    """A server of ours for the browser: ``server("/path")`` is the URL of a page."""
+
+    url: str
+    app: object
+    login: tuple[str, str] | None = None  # the demo's generated owner login
+
+    def __call__(self, path: str = "/") -> str:
+        return self.url + path
+
+
 class QuietHandler(WSGIRequestHandler):
     """No access log: request lines would carry invitation tokens into the test output (SECURITY H3)."""
 
     def log_request(self, *args, **kwargs):
         pass
+
+
+def make_app(base_app, folder: Path, **overrides):
+    """Another app with the test configuration of ``base_app`` and its own database and files.
+
+    For what the session ``app`` cannot be: data that outlives one test (the demo), or settings
+    fixed when the app is created (``TRUSTED_PROXIES``). Its tables are created; nobody cleans them.
+    """
+    from revue import create_app, jobs
+    from revue.db import db
+
+    config = dict(base_app.config)
+    config.update(INSTANCE_PATH=str(folder / "instance"), UPLOAD_FOLDER=str(folder / "uploads"),
+                  DATABASE_URL=f"sqlite:///{folder}/revue.db", SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+                  **overrides)
+    worker_app = jobs._worker_app
+    app = create_app(config)
+    jobs._worker_app = worker_app  # create_app() points the job runner at the newest app: keep the session's
+    with app.app_context():
+        db.create_all()
+        db.session.remove()
+    return app
+
+
+def dispose(app) -> None:
+    from revue.db import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @contextmanager

@@ -15,11 +15,10 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from revue import create_app, jobs
 from revue.accounts.models import User
 from revue.db import db
 
-from .helpers import OWNER_EMAIL, PASSWORD, QuietHandler, serving
+from .helpers import OWNER_EMAIL, PASSWORD, QuietHandler, dispose, make_app, serving
 
 # An htmx write exactly as a template would declare it; posted to the profile form (harmless, observable).
 HX_SAVE_PROFILE = """(name) => {
@@ -150,6 +149,29 @@ def test_htmx_write_carries_csrf_token_and_passes(page, live_server, owner, ui_l
     db.session.commit()
 
 
+def test_board_card_archive_is_an_htmx_write_with_the_token(page, live_server, owner, create_project, ui_login):
+    """A real htmx write of the UI: Actions → Archive on a board card (hx-post, hx-swap="none")."""
+    from revue.assets.models import Asset
+
+    project = create_project(name="Launch", members=[owner])
+    db.session.add(Asset(project_id=project.id, title="Hero banner", created_by_id=owner.id))
+    project_id = project.id
+    db.session.commit()
+    ui_login(page, OWNER_EMAIL, PASSWORD)
+    page.goto(live_server(f"/projects/{project_id}"))
+    card = page.locator("#board li.card-item", has_text="Hero banner")
+    card.get_by_label("Actions for Hero banner").click()
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        card.get_by_role("button", name="Archive").click()
+    response = answer.value
+    assert response.status == 204
+    assert response.request.headers.get("hx-request") == "true"
+    assert response.request.headers.get("x-csrftoken")
+    expect(page.locator("#toasts")).to_contain_text("“Hero banner” archived.")
+    expect(card).to_have_count(0)  # the board re-rendered itself on the board-changed event
+    expect(page).to_have_url(live_server(f"/projects/{project_id}"))
+
+
 # -- behind a TLS-terminating reverse proxy ---------------------------------------------------
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
@@ -200,17 +222,10 @@ def behind_tls_proxy(tmp_path, app):
     proxy = make_server("127.0.0.1", 0, reverse_proxy(backend), threaded=True, request_handler=QuietHandler,
                         ssl_context=(str(cert), str(key)))
     public = f"https://127.0.0.1:{proxy.server_port}"
-    same = {k: app.config[k] for k in ("SECRET_KEY", "ARGON2_MEMORY_KIB", "ARGON2_TIME_COST")}
-    worker_app = jobs._worker_app
-    proxied = create_app({**same, "TESTING": True, "HUEY_IMMEDIATE": True, "SMTP_HOST": None, "SERVER_NAME": None,
-                          "INSTANCE_PATH": str(tmp_path / "instance"), "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-                          "DATABASE_URL": f"sqlite:///{tmp_path}/proxied.db", "BASE_URL": public,
-                          "TRUSTED_PROXIES": 1})
-    jobs._worker_app = worker_app  # create_app() re-pointed the job runner at this throwaway app
+    proxied = make_app(app, tmp_path, BASE_URL=public, TRUSTED_PROXIES=1)
     with proxied.app_context():
         from revue.accounts import services
 
-        db.create_all()
         services.create_owner("Proxy Studio", "Pat Proxy", "pat@proxy.example", PASSWORD)
         db.session.commit()
         db.session.remove()
@@ -220,9 +235,7 @@ def behind_tls_proxy(tmp_path, app):
             with serving(proxy, server=proxy):
                 yield public
     finally:
-        with proxied.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        dispose(proxied)
 
 
 def test_htmx_write_behind_tls_terminating_proxy(live_server, behind_tls_proxy, new_watched_context):

@@ -11,15 +11,27 @@ the walk are reported together. Screenshots go to the test's tmp dir and to /tmp
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from werkzeug.serving import make_server
 
 from revue import demo
 from revue.db import db
 
-from .helpers import FOCUS_LOG, OWNER_EMAIL, PASSWORD, UNLABELLED_FIELDS
+from .helpers import (
+    FOCUS_LOG,
+    OWNER_EMAIL,
+    PASSWORD,
+    UNLABELLED_FIELDS,
+    LiveServer,
+    QuietHandler,
+    dispose,
+    make_app,
+    serving,
+)
 
 SHOTS = Path("/tmp/revue-shots")
 NAV = {"Projects", "Clients", "Settings"}
@@ -66,30 +78,49 @@ WALK = [
 ]
 
 
-@pytest.fixture
-def demo_login(app, live_server, page):
-    """The demo workspace of ``make run``, and its owner logged in (in ``page``)."""
-    with app.app_context():
+@pytest.fixture(scope="module")
+def demo_site(app, tmp_path_factory) -> Iterator[LiveServer]:
+    """The demo workspace of ``make run`` (with its media), seeded once for this module into an app of
+    its own (the session ``app`` is emptied after every test), served over http on 127.0.0.1."""
+    target: dict = {}
+    server = make_server("127.0.0.1", 0, lambda environ, start: target["app"](environ, start), threaded=True,
+                         request_handler=QuietHandler)
+    url = f"http://127.0.0.1:{server.server_port}"
+    demo_app = make_app(app, tmp_path_factory.mktemp("demo"), BASE_URL=url)
+    with demo_app.app_context():
         demo.seed()
         db.session.commit()
-        email, password = demo.login_if_unchanged()
+        target["login"] = demo.login_if_unchanged()
         db.session.remove()
-    page.goto(live_server("/account/login"))
+    target["app"] = demo_app
+    try:
+        with serving(demo_app, server=server):
+            yield LiveServer(url, demo_app, login=target["login"])
+    finally:
+        dispose(demo_app)
+
+
+@pytest.fixture
+def demo_login(demo_site, page):
+    """The demo's owner logged in (in ``page``)."""
+    email, password = demo_site.login
+    page.goto(demo_site("/account/login"))
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
-    return email
+    return demo_site
 
 
 @pytest.mark.parametrize("width", [1440, 375])
-def test_every_page_from_the_nav(width, page, live_server, demo_login, tmp_path):
+def test_every_page_from_the_nav(width, page, demo_login, tmp_path):
+    site = demo_login
     page.set_viewport_size({"width": width, "height": 900})
     problems: list[str] = []
     for name, get_there in WALK:
         with page.expect_navigation():
             get_there(page)
-        where = f"{name} @ {width}px ({page.url.removeprefix(live_server.url)})"
+        where = f"{name} @ {width}px ({page.url.removeprefix(site.url)})"
         problems += [f"{where}: {p}" for p in check_page(page, width)]
         page.evaluate("document.activeElement && document.activeElement.blur()")
         shot = tmp_path / f"{name}-{width}.png"
@@ -138,9 +169,9 @@ def keyboard_problems(page, max_tabs: int = 90, batch: int = 10) -> list[str]:
     return problems
 
 
-def test_keyboard_alone_gets_around(page, live_server, demo_login):
+def test_keyboard_alone_gets_around(page, demo_login):
     """Enter follows a nav link; the account menu opens and is used with the keyboard."""
-    page.goto(live_server("/projects/"))
+    page.goto(demo_login("/projects/"))
     for _ in range(10):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.textContent.trim()") == "Clients":

@@ -1,0 +1,1 @@
+"""Guest access: review links (``/r``) and emailed decision links (``/e``)."""
