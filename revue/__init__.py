@@ -72,11 +72,12 @@ def register_blueprints(app: Flask) -> None:
     from .health import bp as health_bp
     from .projects import bp as projects_bp
     from .review import bp as review_bp
-    from .links import models as _links  # noqa: F401  (the guest-access tables)
+    from .links import bp as links_bp
     from .review import status as _status  # noqa: F401  (connects status derivation to asset events)
     from .settings import bp as settings_bp
 
-    for bp in (accounts_bp, clients_bp, projects_bp, assets_bp, board_bp, review_bp, settings_bp, health_bp):
+    for bp in (accounts_bp, clients_bp, projects_bp, assets_bp, board_bp, review_bp, links_bp, settings_bp,
+               health_bp):
         app.register_blueprint(bp)
 
     @app.get("/")

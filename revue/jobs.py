@@ -8,6 +8,7 @@ Every job runs in its own application context, hence its own database session.
 from __future__ import annotations
 
 import functools
+from contextlib import contextmanager
 import logging
 import os
 from collections.abc import Callable
@@ -51,13 +52,22 @@ def _app() -> Flask:
     return _worker_app
 
 
+@contextmanager
+def _context():
+    """A fresh app context (so a fresh database session) with a request context for ``url_for``:
+    links are built on BASE_URL, never on a Host header."""
+    app = _app()
+    with app.app_context(), app.test_request_context(base_url=app.config["BASE_URL"]):
+        yield
+
+
 def job(**task_options) -> Callable:
     """Declare a background job; the body runs inside a fresh app context."""
 
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def run(*args, **kwargs):
-            with _app().app_context():
+            with _context():
                 try:
                     return fn(*args, **kwargs)
                 except Exception:
@@ -76,7 +86,7 @@ def periodic(validate_datetime, **task_options) -> Callable:
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def run():
-            with _app().app_context():
+            with _context():
                 try:
                     return fn()
                 finally:

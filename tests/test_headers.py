@@ -173,13 +173,13 @@ def test_gunicorn_sends_no_version_banner(tmp_path):
            "REVUE_HUEY_IMMEDIATE": "true", "REVUE_SECRET_KEY": "gunicorn-test"}
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     proc = subprocess.Popen([gunicorn, "--workers", "1", "--bind", f"127.0.0.1:{port}", "revue:create_app()"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        ok = _fetch(f"http://127.0.0.1:{port}/healthz", wait=True)
+        ok = _fetch(f"http://127.0.0.1:{port}/healthz", wait=proc)
         missing = _fetch(f"http://127.0.0.1:{port}/no/such/page")
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.communicate(timeout=15)
     for status, headers, body in (ok, missing):
         server = headers.get("Server", "")
         assert "/" not in server and "werkzeug" not in server.lower() and "python" not in server.lower()
@@ -196,9 +196,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _fetch(url: str, *, wait: bool = False) -> tuple[int, dict, str]:
-    deadline = time.monotonic() + (20 if wait else 5)
+def _fetch(url: str, *, wait: subprocess.Popen | None = None) -> tuple[int, dict, str]:
+    """GET ``url``; with ``wait``, retry while that server process starts (it may be slow on a busy box)."""
+    deadline = time.monotonic() + (60 if wait else 5)
     while True:
+        if wait is not None and wait.poll() is not None:
+            raise AssertionError(f"gunicorn exited: {wait.communicate()[1][-2000:]}")
         try:
             with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (a local test server)
                 return response.status, dict(response.headers), response.read().decode()

@@ -2,7 +2,7 @@
 
 Revision ID: 90e3ff70c508
 Revises: 614f4948a991
-Create Date: 2026-11-25 23:05:37.488542
+Create Date: 2026-11-25 23:06:55.278681
 
 """
 from alembic import op
@@ -314,8 +314,6 @@ def upgrade():
     sa.Column('email', sa.String(length=320), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('decides', sa.Boolean(), nullable=False),
-    sa.Column('token_hash', sa.String(length=64), nullable=True),
-    sa.Column('token_expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('invited_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('opened_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('commented_at', sa.DateTime(timezone=True), nullable=True),
@@ -324,13 +322,26 @@ def upgrade():
     sa.Column('removed_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['stage_id'], ['review_stages.id'], name=op.f('fk_participants_stage_id_review_stages'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_participants_user_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_participants')),
-    sa.UniqueConstraint('token_hash', name=op.f('uq_participants_token_hash'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_participants'))
     )
     with op.batch_alter_table('participants', schema=None) as batch_op:
         batch_op.create_index('ix_participants_email', ['email'], unique=False)
         batch_op.create_index(batch_op.f('ix_participants_stage_id'), ['stage_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_participants_user_id'), ['user_id'], unique=False)
+
+    op.create_table('action_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('opened_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_action_tokens_participant_id_participants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_action_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_action_tokens_token_hash'))
+    )
+    with op.batch_alter_table('action_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_action_tokens_participant_id'), ['participant_id'], unique=False)
 
     op.create_table('decision_codes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -366,6 +377,7 @@ def upgrade():
     sa.Column('file_sha256', sa.String(length=64), nullable=False),
     sa.Column('ip', sa.String(length=64), nullable=False),
     sa.Column('user_agent', sa.String(length=300), nullable=False),
+    sa.Column('request_key', sa.String(length=64), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['asset_id'], ['assets.id'], name=op.f('fk_decisions_asset_id_assets'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_decisions_participant_id_participants'), ondelete='SET NULL'),
@@ -374,7 +386,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['stage_id'], ['review_stages.id'], name=op.f('fk_decisions_stage_id_review_stages'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_decisions_user_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['version_id'], ['versions.id'], name=op.f('fk_decisions_version_id_versions'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_decisions'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_decisions')),
+    sa.UniqueConstraint('request_key', name=op.f('uq_decisions_request_key'))
     )
     with op.batch_alter_table('decisions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_decisions_asset_id'), ['asset_id'], unique=False)
@@ -405,6 +418,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_decision_codes_participant_id'))
 
     op.drop_table('decision_codes')
+    with op.batch_alter_table('action_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_action_tokens_participant_id'))
+
+    op.drop_table('action_tokens')
     with op.batch_alter_table('participants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_participants_user_id'))
         batch_op.drop_index(batch_op.f('ix_participants_stage_id'))

@@ -209,6 +209,7 @@ def open_reset(raw: str) -> PasswordReset | None:
 def reset_password(reset: PasswordReset, new: str) -> User:
     user = reset.user
     _set_password(user, new)
+    reset.used_at = utcnow()
     _drop_open_resets(user)
     end_sessions(user)
     throttle.clear(f"login:account:{user.email}")

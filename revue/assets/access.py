@@ -33,10 +33,21 @@ def visible_assets(user: User) -> Select:
     projects = visible_projects(user).subquery()
     query = select(Asset).where(Asset.project_id.in_(select(projects.c.id)))
     if user.is_client_contact:
-        shared = exists().where(AssetVersion.asset_id == Asset.id,
+        shared = exists().where(AssetVersion.asset_id == Asset.id, AssetVersion.deleted_at.is_(None),
                                 AssetVersion.id.in_(contact_version_ids(user)))
         query = query.where(shared)
     return query
+
+
+def shown_version_id(user: User):
+    """SQL for the version a card or list shows: the current one, or for a client contact the
+    newest live version shared with them (a draft after it stays hidden)."""
+    if not user.is_client_contact:
+        return Asset.current_version_id
+    return (select(func.max(AssetVersion.id))
+            .where(AssetVersion.asset_id == Asset.id, AssetVersion.deleted_at.is_(None),
+                   AssetVersion.id.in_(contact_version_ids(user)))
+            .correlate(Asset).scalar_subquery())
 
 
 def can_see_version(user: User, version: AssetVersion) -> bool:

@@ -22,9 +22,15 @@ def _done(message: str, asset_id: int):
     if htmx:
         return changed(message)
     flash(message, "success")
-    back = request.form.get("back") or ""
-    return see_other(back if back.startswith("/") and not back.startswith("//")
-                     else url_for("assets.show", asset_id=asset_id))
+    return see_other(_same_site(request.form.get("back", "")) or url_for("assets.show", asset_id=asset_id))
+
+
+def _same_site(target: str) -> str | None:
+    """A path on this site, or None (``//host`` and ``/\\host`` lead elsewhere in browsers)."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target and not any(
+            ord(ch) < 32 for ch in target):
+        return target
+    return None
 
 
 def _team_choices(asset) -> list[tuple[int, str]]:
@@ -36,13 +42,22 @@ def _team_choices(asset) -> list[tuple[int, str]]:
 def show(asset_id: int):
     asset = asset_for(current_user, asset_id)
     versions = [v for v in asset.versions if can_see_version(current_user, v)]
-    context = {"asset": asset, "versions": versions, "project": asset.project}
+    context = {"asset": asset, "versions": versions, "project": asset.project,
+               "current": _current(asset, versions)}
     if current_user.is_agency:
         assign = AssignForm(assignee_id=asset.assignee_id or 0)
         assign.assignee_id.choices = _team_choices(asset)
         context.update(title_form=TitleForm(obj=asset), assign_form=assign, due_form=DueForm(obj=asset),
                        note_form=VersionNoteForm())
     return render("assets/show.html", **context)
+
+
+def _current(asset, versions: list[AssetVersion]) -> AssetVersion | None:
+    """The version the page shows: the asset's current one, or for a client contact the newest
+    version shared with them (never a draft they may not see)."""
+    if current_user.is_agency:
+        return asset.current_version
+    return next((v for v in versions if v.deleted_at is None), None)
 
 
 @bp.get("/<int:asset_id>/versions")

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from ..accounts.models import User
-from ..assets.access import visible_assets
+from ..assets.access import shown_version_id, visible_assets
 from ..assets.models import Asset, AssetStatus, AssetVersion, Rendition
 from ..clients.models import Client
 from ..comments.models import Comment
@@ -38,11 +38,12 @@ class Card:
 def cards(user: User, *, project_id: int | None = None, client_id: int | None = None,
           assignee_id: int | None = None, archived: bool = False, limit: int = 2000) -> list[Card]:
     version = aliased(AssetVersion)
+    shown = shown_version_id(user)
     thumb = (select(func.count(Rendition.id))
-             .where(Rendition.version_id == Asset.current_version_id, Rendition.name == "thumb")
-             .correlate(Asset).scalar_subquery())
+             .where(Rendition.version_id == version.id, Rendition.name == "thumb")
+             .correlate(version).scalar_subquery())
     comments = select(func.count(Comment.id)).where(
-        Comment.version_id == Asset.current_version_id, Comment.parent_id.is_(None),
+        Comment.version_id == version.id, Comment.parent_id.is_(None),
         Comment.deleted_at.is_(None), Comment.resolved_at.is_(None))
     if user.is_client_contact:
         comments = comments.where(Comment.internal.is_(False))
@@ -51,9 +52,9 @@ def cards(user: User, *, project_id: int | None = None, client_id: int | None = 
         visible_assets(user)
         .join(Project, Project.id == Asset.project_id)
         .join(Client, Client.id == Project.client_id)
-        .outerjoin(version, version.id == Asset.current_version_id)
+        .outerjoin(version, version.id == shown)
         .outerjoin(assignee, assignee.id == Asset.assignee_id)
-        .add_columns(version, thumb, comments.correlate(Asset).scalar_subquery(), assignee.name, Project.name,
+        .add_columns(version, thumb, comments.correlate(version).scalar_subquery(), assignee.name, Project.name,
                      Client.name)
         .where(Asset.archived_at.is_not(None) if archived else Asset.archived_at.is_(None))
         .order_by(Asset.due_date.is_(None), Asset.due_date, Asset.status_changed_at.desc(), Asset.id.desc())

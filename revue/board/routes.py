@@ -41,9 +41,12 @@ def index():
                                  .order_by(func.lower(Client.name))).all() if current_user.is_agency else []
     people = db.session.execute(select(User.id, User.name).where(User.role != Role.CLIENT, User.active)
                                 .order_by(User.name)).all() if current_user.is_agency else []
+    kept = {name: request.args[name] for name in ("client", "project", "assignee") if request.args.get(name)}
     return render("board/index.html", "board/_board.html",
                   **_context(items, filters=filters, projects=projects, clients=clients, people=people,
-                             cross_project=True, board_url=request.full_path))
+                             cross_project=True, board_url=request.full_path,
+                             home_url=url_for("board.index", **kept),
+                             archived_url=url_for("board.index", **kept, archived=1)))
 
 
 @bp.app_template_global()

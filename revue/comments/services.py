@@ -15,6 +15,7 @@ from ..assets.models import AssetVersion
 from ..db import db, utcnow
 from ..errors import Conflict, DomainError, NotAllowed
 from ..principal import Guest
+from . import anchors
 from .models import Comment, Mention
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,19 @@ class CommentsClosed(Conflict):
     pass
 
 
+class InvalidComment(DomainError):
+    """What was typed can't be saved as it is (422)."""
+
+    status = 422
+
+
+def _actor(who: User | Guest) -> dict:
+    """The actor fields of an activity row."""
+    if isinstance(who, User):
+        return {"actor": who}
+    return {"actor": None, "actor_label": who.email}
+
+
 def _author_fields(author: User | Guest) -> dict:
     if isinstance(author, Guest):
         return {"author_id": None, "guest_name": author.name, "guest_email": author.email}
@@ -35,14 +49,14 @@ def _author_fields(author: User | Guest) -> dict:
 def _clean(body: str) -> str:
     body = (body or "").strip()
     if not body:
-        raise DomainError("Write a comment first.")
+        raise InvalidComment("Write a comment first.")
     if len(body) > MAX_BODY:
-        raise DomainError(f"Comments are limited to {MAX_BODY:,} characters.")
+        raise InvalidComment(f"Comments are limited to {MAX_BODY:,} characters.")
     return body
 
 
 def add_comment(version: AssetVersion, author: User | Guest, body: str, *, anchor: dict | None = None,
-                internal: bool = False, locked: bool = False) -> Comment:
+                internal: bool = False, locked: bool = False, notify: bool = True) -> Comment:
     if locked:
         raise CommentsClosed(f"{version.label} is approved and locked; comments are closed.")
     if version.deleted_at is not None:
@@ -54,10 +68,10 @@ def add_comment(version: AssetVersion, author: User | Guest, body: str, *, ancho
                       anchor=anchor, internal=internal, **_author_fields(author))
     db.session.add(comment)
     db.session.flush()
-    _mentions(comment, version)
-    activity.record("comment.added", actor=author if isinstance(author, User) else None,
-                    actor_label=None if isinstance(author, User) else author.email, subject=comment,
-                    project_id=version.asset.project_id, version_id=version.id, internal=internal)
+    if notify:
+        _mentions(comment, version)
+    activity.record("comment.added", **_actor(author), subject=comment, project_id=version.asset.project_id,
+                    version_id=version.id, internal=internal)
     return comment
 
 
@@ -66,15 +80,16 @@ def reply(parent: Comment, author: User | Guest, body: str, *, locked: bool = Fa
         raise CommentsClosed("This version is approved and locked; comments are closed.")
     if parent.parent_id is not None:
         parent = db.session.get(Comment, parent.parent_id)
+    if parent.deleted_at is not None:
+        raise Conflict("This comment was deleted; it takes no more replies.")
     comment = Comment(version_id=parent.version_id, asset_id=parent.asset_id, parent_id=parent.id,
                       body=_clean(body), internal=parent.internal, **_author_fields(author))
     db.session.add(comment)
     db.session.flush()
     version = db.session.get(AssetVersion, parent.version_id)
     _mentions(comment, version)
-    activity.record("comment.replied", actor=author if isinstance(author, User) else None,
-                    actor_label=None if isinstance(author, User) else author.email, subject=comment,
-                    project_id=version.asset.project_id, parent_id=parent.id)
+    activity.record("comment.replied", **_actor(author), subject=comment, project_id=version.asset.project_id,
+                    parent_id=parent.id)
     return comment
 
 
@@ -84,21 +99,33 @@ def is_author(comment: Comment, who: User | Guest) -> bool:
     return comment.author_id == who.id
 
 
-def edit(comment: Comment, who: User | Guest, body: str) -> None:
+def edit(comment: Comment, who: User | Guest, body: str, *, locked: bool = False) -> None:
     if not is_author(comment, who):
         raise NotAllowed("You can only edit your own comments.")
+    if locked:
+        raise CommentsClosed("This version is approved and locked; comments can no longer change.")
     if comment.deleted_at is not None:
         raise Conflict("This comment was deleted.")
-    comment.body, comment.edited_at = _clean(body), utcnow()
+    body = _clean(body)
+    if body == comment.body:
+        return
+    comment.body, comment.edited_at = body, utcnow()
+    db.session.flush()
+    _mentions(comment, comment.version)  # only people not mentioned before are told
+    activity.record("comment.edited", **_actor(who), subject=comment, project_id=comment.version.asset.project_id)
 
 
-def delete(comment: Comment, who: User | Guest) -> None:
+def delete(comment: Comment, who: User | Guest, *, locked: bool = False) -> None:
     """Own comments only; the row stays as a placeholder so the thread keeps its shape."""
     if not is_author(comment, who):
         raise NotAllowed("You can only delete your own comments.")
+    if locked:
+        raise CommentsClosed("This version is approved and locked; comments can no longer change.")
+    if comment.deleted_at is not None:
+        return
     comment.deleted_at = utcnow()
     comment.body = ""
-    comment.resolved_at = comment.resolved_at or None
+    activity.record("comment.deleted", **_actor(who), subject=comment, project_id=comment.version.asset.project_id)
 
 
 def set_resolved(comment: Comment, member: User, resolved: bool) -> None:
@@ -106,6 +133,10 @@ def set_resolved(comment: Comment, member: User, resolved: bool) -> None:
         raise NotAllowed("Comments are resolved by the agency team.")
     if comment.parent_id is not None:
         raise Conflict("Resolve the thread, not a reply.")
+    if comment.deleted_at is not None:
+        raise Conflict("This comment was deleted.")
+    if (comment.resolved_at is not None) == resolved:
+        return  # already so (a second click, or someone else was quicker)
     comment.resolved_at = utcnow() if resolved else None
     comment.resolved_by_id = member.id if resolved else None
     activity.record("comment.resolved" if resolved else "comment.reopened", actor=member, subject=comment,
@@ -116,23 +147,30 @@ def carry_over(old: Comment, member: User, new_version: AssetVersion, *, still_o
     """The checklist on v(n+1): an open comment of v(n) is confirmed fixed, or carried over."""
     if old.resolved_at is not None or old.deleted_at is not None:
         raise Conflict("That comment is already closed.")
+    if old.parent_id is not None:
+        raise Conflict("Only whole threads are carried over.")
     if still_open:
-        copy = add_comment(new_version, member, old.body, anchor=old.anchor, internal=old.internal)
+        meta = new_version.meta or {}
+        anchor = old.anchor if anchors.fits(old.anchor, kind=new_version.kind.value, pages=meta.get("pages"),
+                                            duration=meta.get("duration")) else None
+        # Its mentions were sent when it was first written: no second email.
+        copy = add_comment(new_version, member, old.body, anchor=anchor, internal=old.internal, notify=False)
         copy.carried_from_id = old.id
         copy.author_id, copy.guest_name, copy.guest_email = old.author_id, old.guest_name, old.guest_email
     else:
         copy = None
     old.resolved_at, old.resolved_by_id = utcnow(), member.id
     activity.record("comment.carried_over" if still_open else "comment.fixed", actor=member, subject=old,
-                    version_id=new_version.id)
+                    project_id=new_version.asset.project_id, version_id=new_version.id)
     return copy
 
 
 def _mentions(comment: Comment, version: AssetVersion) -> None:
     """Link @name / @email mentions to people who may see the comment; they are notified by email."""
-    handles = {m.group(1).lower() for m in MENTION.finditer(comment.body)}
+    handles = {m.group(1).lower().rstrip(".-") for m in MENTION.finditer(comment.body)}
     if not handles:
         return
+    told = set(db.session.scalars(select(Mention.user_id).where(Mention.comment_id == comment.id)))
     from ..projects.models import ProjectMember
 
     project = version.asset.project
@@ -140,12 +178,18 @@ def _mentions(comment: Comment, version: AssetVersion) -> None:
     query = select(User).where(User.active, (User.id.in_(members)) | (User.role.in_([Role.OWNER, Role.ADMIN]))
                                | ((User.role == Role.CLIENT) & (User.client_id == project.client_id)))
     for user in db.session.scalars(query):
-        if user.is_client_contact and (comment.internal or not can_see_version(user, version)):
+        if user.id in told or user.id == comment.author_id or not _handles_of(user) & handles:
             continue
-        names = {user.email.lower(), user.name.lower().replace(" ", ""), user.name.split()[0].lower()}
-        if names & handles and user.id != comment.author_id:
-            db.session.add(Mention(comment_id=comment.id, user_id=user.id, notified_at=utcnow()))
-            mail.queue(user.email, f"{comment.author_name} mentioned you on “{version.asset.title}”", "mention",
-                       kind="mention", to_name=user.name, comment=comment, version=version,
-                       link=url_for("review.viewer", version_id=version.id, _anchor=f"c{comment.id}"))
+        if user.is_client_contact and (comment.internal or not can_see_version(user, version)):
+            continue  # never tell a client about an internal comment, nor about work not shared with them
+        db.session.add(Mention(comment_id=comment.id, user_id=user.id, notified_at=utcnow()))
+        mail.queue(user.email, f"{comment.author_name} mentioned you on “{version.asset.title}”", "mention",
+                   kind="mention", to_name=user.name, comment=comment, version=version,
+                   link=url_for("review.viewer", version_id=version.id, _anchor=f"c{comment.id}"))
     db.session.flush()
+
+
+def _handles_of(user: User) -> set[str]:
+    """``@mia@example.com``, ``@miamember`` or ``@mia`` all name Mia Member."""
+    words = user.name.lower().split()
+    return {user.email.lower(), "".join(words), *words[:1]}

@@ -1,1 +1,7 @@
-"""Guest access: review links (``/r``) and emailed decision links (``/e``)."""
+"""Guest access: emailed decision links (``/e``) and review links (``/r``)."""
+
+from flask import Blueprint
+
+bp = Blueprint("links", __name__)
+
+from . import emailed, models, routes_unsubscribe  # noqa: E402,F401

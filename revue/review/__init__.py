@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
-from . import comment_routes, routes, viewer  # noqa: E402,F401
+from . import comment_routes, jobs, pages, routes, viewer  # noqa: E402,F401

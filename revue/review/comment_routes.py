@@ -33,12 +33,13 @@ def refreshed(version, who, urls, *, anchor: str = ""):
     return see_other(urls["version"](version) + (f"#{anchor}" if anchor else ""))
 
 
-def failed(exc: DomainError, version, urls):
+def failed(exc: DomainError, version, who, urls):
+    """htmx: the error toast (with the status of the error); plain forms: the viewer again, with the message."""
     db.session.rollback()
     if htmx:
         raise exc
     flash(exc.message, "error")
-    return see_other(urls["version"](version))
+    return render("review/viewer.html", status=exc.status, **viewer_context(version, who, urls=urls))
 
 
 def add(version, who, urls):
@@ -49,7 +50,7 @@ def add(version, who, urls):
         comment = comments.add_comment(version, who, form.get("body", ""), anchor=anchor,
                                        internal=form.get("internal") == "1", locked=locked(version))
     except DomainError as exc:
-        return failed(exc, version, urls)
+        return failed(exc, version, who, urls)
     db.session.commit()
     return refreshed(version, who, urls, anchor=f"c{comment.id}")
 
@@ -70,9 +71,9 @@ def act(comment: Comment, who, action: str, urls):
         if action == "reply":
             comments.reply(comment, who, request.form.get("body", ""), locked=locked(version))
         elif action == "edit":
-            comments.edit(comment, who, request.form.get("body", ""))
+            comments.edit(comment, who, request.form.get("body", ""), locked=locked(version))
         elif action == "delete":
-            comments.delete(comment, who)
+            comments.delete(comment, who, locked=locked(version))
         elif action in ("resolve", "reopen"):
             comments.set_resolved(comment, who, action == "resolve")
         else:  # the checklist on the next version
@@ -83,7 +84,7 @@ def act(comment: Comment, who, action: str, urls):
                 abort(404)
             comments.carry_over(comment, who, target, still_open=action == "still_open")
     except DomainError as exc:
-        return failed(exc, target, urls if target is version else member_urls(target))
+        return failed(exc, target, who, urls if target is version else member_urls(target))
     db.session.commit()
     return refreshed(target, who, urls if target is version else member_urls(target), anchor=f"c{comment.id}")
 

@@ -177,8 +177,6 @@ class Participant(Base):
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(120), default="")
     decides: Mapped[bool] = mapped_column(default=True)
-    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
-    token_expires_at: Mapped[datetime | None]
     invited_at: Mapped[datetime | None]
     opened_at: Mapped[datetime | None]
     commented_at: Mapped[datetime | None]
@@ -219,11 +217,28 @@ class Decision(Base):
     file_sha256: Mapped[str] = mapped_column(String(64))
     ip: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(300), default="")
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)  # one row per submitted form (E6)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     version = relationship("AssetVersion")
     user = relationship("User", foreign_keys=[user_id])
     recorded_by = relationship("User", foreign_keys=[recorded_by_id])
+
+
+class ActionToken(Base):
+    """An emailed decision link (E3: only the SHA-256 is kept). Every email carries a fresh one; all stay valid
+    until the review closes or 30 days pass. Opening one never uses it up (E1)."""
+
+    __tablename__ = "action_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    opened_at: Mapped[datetime | None]
+
+    participant: Mapped[Participant] = relationship()
 
 
 class DecisionCode(Base):

@@ -1,15 +1,30 @@
+"""Review actions of signed-in people: send for review, decide, nudge, remove a reviewer, reopen."""
+
 from __future__ import annotations
 
-from flask import flash, request, url_for
-from flask_login import current_user
+from flask import abort, flash, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from ..accounts.access import agency_required
+from ..accounts.models import User
 from ..assets.access import version_for
 from ..db import db
 from ..errors import DomainError
 from ..extensions import htmx
 from ..rendering import changed, see_other
-from . import bp, services
+from . import bp, engine, services
+from .models import Channel, Participant, Review, Verdict
+
+
+def _back(version, message: str, *, level: str = "success", anchor: str = ""):
+    if htmx:
+        return changed(message)
+    flash(message, level)
+    target = request.form.get("back") or ""
+    if not (target.startswith("/") and not target.startswith("//")):
+        target = url_for("review.viewer", version_id=version.id)
+    return see_other(target + anchor)
 
 
 @bp.post("/versions/<int:version_id>/record-approval")
@@ -25,8 +40,89 @@ def record_approval(version_id: int):
         flash(exc.message, "error")
         return see_other(url_for("assets.show", asset_id=version.asset_id) + "#record-approval")
     db.session.commit()
-    message = f"Approval of {version.label} recorded."
-    if htmx:
-        return changed(message)
-    flash(message, "success")
-    return see_other(url_for("assets.show", asset_id=version.asset_id))
+    return _back(version, f"Approval of {version.label} recorded.")
+
+
+@bp.post("/versions/<int:version_id>/send")
+@agency_required
+def send(version_id: int):
+    version = version_for(current_user, version_id, manage=True)
+    start_at = request.form.get("start_at", type=int) or engine.restart_stage(version)
+    engine.send_for_review(current_user, version, start_at=start_at)
+    db.session.commit()
+    return _back(version, f"{version.label} is in review. Reviewers were emailed their links.")
+
+
+@bp.post("/versions/<int:version_id>/decide")
+@login_required
+def decide(version_id: int):
+    version = version_for(current_user, version_id)
+    participant = engine.participant_for(engine.open_review_of(version), current_user)
+    if participant is None:
+        abort(403, "You are not a reviewer of the stage that is open now.")
+    try:
+        verdict = Verdict(request.form.get("verdict", ""))
+    except ValueError:
+        abort(422, "Choose a decision.")
+    identity = engine.Identity(channel=Channel.VIEWER, identified_by="account", name=current_user.name,
+                               email=current_user.email, user=current_user, ip=request.remote_addr or "",
+                               user_agent=request.user_agent.string or "")
+    engine.decide(participant, request.form.get("version_id", type=int) or 0, verdict, request.form.get("note", ""),
+                  identity, request_key=request.form.get("request_key"))
+    db.session.commit()
+    return _back(version, f"Your decision on {version.label}: {verdict.label}.")
+
+
+def _participant(participant_id: int) -> Participant:
+    participant = db.session.get(Participant, participant_id)
+    if participant is None:
+        abort(404)
+    version_for(current_user, participant.stage.review.version_id, manage=True)
+    return participant
+
+
+@bp.post("/participants/<int:participant_id>/nudge")
+@agency_required
+def nudge(participant_id: int):
+    participant = _participant(participant_id)
+    services.nudge(current_user, participant)
+    db.session.commit()
+    return _back(participant.stage.review.version, f"Reminder sent to {participant.display_name}.")
+
+
+@bp.post("/participants/<int:participant_id>/remove")
+@agency_required
+def remove_reviewer(participant_id: int):
+    participant = _participant(participant_id)
+    engine.remove_participant(current_user, participant)
+    db.session.commit()
+    return _back(participant.stage.review.version, f"{participant.display_name} is no longer a reviewer.")
+
+
+@bp.post("/reviews/<int:review_id>/reopen")
+@agency_required
+def reopen(review_id: int):
+    review = db.get_or_404(Review, review_id)
+    version_for(current_user, review.version_id, manage=True)
+    engine.reopen(current_user, review)
+    db.session.commit()
+    return _back(review.version, f"{review.version.label} is open for comments and decisions again.")
+
+
+@bp.post("/reviews/<int:review_id>/reviewers")
+@agency_required
+def add_reviewer(review_id: int):
+    review = db.get_or_404(Review, review_id)
+    version_for(current_user, review.version_id, manage=True)
+    stage = next((s for s in review.stages if s.status.value == "open"), None)
+    if stage is None:
+        abort(409, "No stage of this review is open.")
+    email = (request.form.get("email") or "").strip().lower()
+    if "@" not in email:
+        abort(422, "Enter the reviewer's email address.")
+    user = db.session.scalar(select(User).where(User.email == email, User.active))
+    engine.add_participant(current_user, stage, user=user, email=email, name=request.form.get("name", ""),
+                           decides=request.form.get("decides", "1") == "1")
+    db.session.commit()
+    return _back(review.version, f"{email} was added and emailed a link.")
+

@@ -6,10 +6,10 @@ import logging
 
 from flask import has_request_context, request
 
-from .. import activity
+from .. import activity, mail
 from ..accounts.models import User
 from ..assets.models import AssetVersion
-from ..db import db
+from ..db import db, utcnow
 from ..errors import Conflict, DomainError
 from . import status
 from .models import Channel, Decision, Verdict
@@ -44,3 +44,125 @@ def record_approval(member: User, version: AssetVersion, note: str) -> Decision:
     activity.record("decision.recorded", actor=member, subject=decision, project_id=asset.project_id,
                     version_id=version.id, verdict=decision.verdict.value, sha256=version.sha256)
     return decision
+
+
+# -- reminders and digests -----------------------------------------------------------------------
+
+
+def nudge(member: User, participant) -> None:
+    """A manual reminder from the team."""
+    from . import engine, notify
+
+    if participant.removed_at is not None or participant.stage.status.value != "open":
+        raise Conflict("This reviewer has nothing open to decide.")
+    participant.reminded_at = utcnow()
+    notify.reminder(participant, engine.issue_token(participant), overdue=_overdue(participant))
+    activity.record("review.nudged", actor=member, subject=participant.stage.review,
+                    project_id=participant.stage.review.project_id, reviewer=participant.email)
+
+
+def _overdue(participant, now=None) -> bool:
+    due = participant.stage.due_at
+    return bool(due and due < (now or utcnow()))
+
+
+def reminder_settings() -> dict:
+    from ..settings.services import current_workspace
+
+    options = (current_workspace().options or {}) if current_workspace() else {}
+    return {"before_days": int(options.get("remind_before_days", 1)), "every_days": int(options.get("remind_every_days", 2))}
+
+
+def due_reminders(now) -> list:
+    """Reviewers who owe a decision and should hear about it now: a day before due, on the due day,
+    then every N days — never twice within a day."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from .models import Participant, Review, ReviewStage, ReviewStatus, StageStatus
+
+    settings = reminder_settings()
+    rows = db.session.scalars(
+        select(Participant).join(ReviewStage, ReviewStage.id == Participant.stage_id)
+        .join(Review, Review.id == ReviewStage.review_id)
+        .where(Review.status == ReviewStatus.OPEN, ReviewStage.status == StageStatus.OPEN,
+               Participant.removed_at.is_(None), Participant.decides, Participant.decided_at.is_(None),
+               ReviewStage.due_at.is_not(None))).all()
+    due = []
+    for participant in rows:
+        stage_due = participant.stage.due_at
+        last = participant.reminded_at
+        if last and now - last < timedelta(hours=20):
+            continue
+        before = stage_due - timedelta(days=settings["before_days"])
+        if now < before:
+            continue
+        if now < stage_due:
+            if last is None or last < before:
+                due.append(participant)
+        elif last is None or last < stage_due or now - last >= timedelta(days=settings["every_days"]):
+            due.append(participant)
+    return due
+
+
+def send_reminders(now=None) -> int:
+    from . import engine, notify
+
+    now = now or utcnow()
+    sent = 0
+    for participant in due_reminders(now):
+        participant.reminded_at = now
+        notify.reminder(participant, engine.issue_token(participant, now=now), overdue=_overdue(participant, now))
+        sent += 1
+    db.session.commit()
+    return sent
+
+
+def send_digests(frequency: str, now=None) -> int:
+    """One email per person with their unsent notifications, for people who chose this frequency,
+    plus the 'decisions you owe' list in the daily one."""
+    from collections import defaultdict
+
+    from sqlalchemy import select
+
+    from ..accounts.models import User as Account
+    from . import notify
+    from .models import Notification
+
+    now = now or utcnow()
+    pending = db.session.scalars(select(Notification).where(Notification.emailed_at.is_(None),
+                                                            Notification.user_id.is_not(None))).all()
+    by_user: dict[int, list] = defaultdict(list)
+    for note in pending:
+        by_user[note.user_id].append(note)
+    sent = 0
+    for user_id, notes in by_user.items():
+        user = db.session.get(Account, user_id)
+        items = [n for n in notes if notify.preference(user, n.kind) == frequency]
+        if not items or not user.active:
+            continue
+        owed = owed_by(user) if frequency == "daily" else []
+        mail.queue(user.email, f"Your Revue {frequency} summary: {len(items)} update{'s' if len(items) != 1 else ''}",
+                   "digest", kind="digest", to_name=user.name, user=user, items=items, owed=owed,
+                   frequency=frequency, headers=notify.unsubscribe_headers(user.email),
+                   unsubscribe_email=user.email)
+        for note in items:
+            note.emailed_at = now
+        sent += 1
+    db.session.commit()
+    return sent
+
+
+def owed_by(user: User) -> list:
+    """Open stages across projects where ``user`` still owes a decision."""
+    from sqlalchemy import select
+
+    from .models import Participant, Review, ReviewStage, ReviewStatus, StageStatus
+
+    return list(db.session.scalars(
+        select(Participant).join(ReviewStage, ReviewStage.id == Participant.stage_id)
+        .join(Review, Review.id == ReviewStage.review_id)
+        .where(Review.status == ReviewStatus.OPEN, ReviewStage.status == StageStatus.OPEN,
+               Participant.removed_at.is_(None), Participant.decides, Participant.decided_at.is_(None),
+               (Participant.user_id == user.id) | (Participant.email == user.email))))

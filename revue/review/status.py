@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ..accounts.models import User
 from ..assets.access import ClientVisibility
 from ..assets.models import Asset, AssetStatus, AssetVersion
-from ..assets.services import version_added, version_changed
+from ..assets.services import version_changed
 from ..db import db, utcnow
 from .models import Channel, Decision, Participant, Review, ReviewStage, ReviewStatus
 
@@ -53,7 +53,6 @@ def refresh(asset: Asset) -> AssetStatus:
     return status
 
 
-@version_added.connect
 @version_changed.connect
 def _on_version(asset: Asset, version: AssetVersion, **_) -> None:
     refresh(asset)

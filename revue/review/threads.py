@@ -39,7 +39,17 @@ def stamp(version: AssetVersion, who) -> str:
     ).where(Comment.version_id == version.id)
     row = db.session.execute(_visible(query, who)).one()
     extra = _decision_stamp(version)
+    if getattr(who, "is_agency", False):  # the carry-over checklist lists the open comments of earlier versions
+        extra += (_earlier_open(version),)
     return hashlib.sha256(repr((tuple(row), extra)).encode()).hexdigest()[:16]
+
+
+def _earlier_open(version: AssetVersion) -> int:
+    earlier = select(AssetVersion.id).where(AssetVersion.asset_id == version.asset_id,
+                                            AssetVersion.number < version.number)
+    return db.session.scalar(select(func.count(Comment.id)).where(
+        Comment.version_id.in_(earlier), Comment.parent_id.is_(None), Comment.resolved_at.is_(None),
+        Comment.deleted_at.is_(None)))
 
 
 def _decision_stamp(version: AssetVersion) -> tuple:

@@ -14,8 +14,8 @@ from ..assets.models import AssetVersion
 from ..db import db
 from ..http_files import content_disposition
 from ..rendering import render
-from . import bp, threads
-from .models import Review, ReviewStatus
+from . import bp, engine, threads
+from .models import Decision, Review, ReviewStatus
 
 
 def locked(version: AssetVersion) -> bool:
@@ -32,7 +32,14 @@ def viewer_context(version: AssetVersion, who, *, urls: dict) -> dict:
     previous, checklist = (None, [])
     if getattr(who, "is_agency", False) and version.id == asset.current_version_id:
         previous, checklist = threads.previous_open(version, who)
+    review = engine.latest_review_of(version)
+    decisions = list(db.session.scalars(select(Decision).where(Decision.version_id == version.id)
+                                        .order_by(Decision.created_at, Decision.id)))
+    if not getattr(who, "is_agency", False):
+        internal = {s.id for s in review.stages if s.internal} if review else set()
+        decisions = [d for d in decisions if d.stage_id not in internal]
     return {
+        "review": review, "decisions": decisions, "decision": None,
         "version": version, "asset": asset, "project": asset.project, "versions": versions,
         "comments": comments, "counts": threads.comment_counts(comments), "stamp": threads.stamp(version, who),
         "who": who, "urls": urls, "locked": locked(version), "previous": previous, "checklist": checklist,
@@ -43,6 +50,8 @@ def viewer_context(version: AssetVersion, who, *, urls: dict) -> dict:
 
 def member_urls(version: AssetVersion) -> dict:
     return {
+        "decide": url_for("review.decide", version_id=version.id),
+        "code": None,
         "panel": url_for("review.panel", version_id=version.id),
         "add": url_for("review.add_comment", version_id=version.id),
         "rendition": lambda name: url_for("assets.rendition", version_id=version.id, name=name),
@@ -60,7 +69,14 @@ def member_urls(version: AssetVersion) -> dict:
 @login_required
 def viewer(version_id: int):
     version = version_for(current_user, version_id)
-    return render("review/viewer.html", **viewer_context(version, current_user, urls=member_urls(version)))
+    context = viewer_context(version, current_user, urls=member_urls(version))
+    seat = engine.participant_for(engine.open_review_of(version), current_user)
+    if seat is not None:
+        from ..links.emailed import decision_state
+
+        context["decision"] = decision_state(seat, version)
+        context["decision"]["needs_code"] = False  # signed in: the account identifies the reviewer
+    return render("review/viewer.html", **context)
 
 
 @bp.get("/versions/<int:version_id>/panel")

@@ -78,3 +78,14 @@ document.body && document.body.addEventListener("revue:toast", function (event) 
   region.append(box);
   setTimeout(function () { box.remove(); }, 4000);
 });
+
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-print]");
+  if (button && !button.closest("form")) { event.preventDefault(); window.print(); }
+});
+
+// Never swap a panel away while its decision form is open.
+document.addEventListener("htmx:beforeRequest", function (event) {
+  var elt = event.detail.elt;
+  if (elt.id === "panel" && elt.querySelector(".decide details[open], .inline-details[open]")) event.preventDefault();
+});

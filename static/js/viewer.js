@@ -411,17 +411,21 @@
     }
   });
 
+  function timeAnchor() { return JSON.stringify({ type: "time", t: round(player.currentTime) }); }
+
+  // htmx reads the form before "beforeRequest": the time of a general video/audio comment goes in here.
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt === general && player) event.detail.parameters.anchor = timeAnchor();
+  });
+
   document.body.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
     if (elt.id === "panel" && event.detail.requestConfig.verb === "get") {
-      // Never replace the panel while someone is typing in it.
+      // Never replace the panel (and the marks) while someone is typing in it or placing a mark.
       var busy = Array.prototype.some.call(elt.querySelectorAll("textarea"), function (t) {
         return t.value.trim() || t === document.activeElement;
       });
-      if (busy) event.preventDefault();
-    }
-    if ((elt === general) && player) {
-      general.querySelector("[name=anchor]").value = JSON.stringify({ type: "time", t: round(player.currentTime) });
+      if (busy || (composer && !composer.hidden) || gesture) event.preventDefault();
     }
   });
 
@@ -489,6 +493,7 @@
     if (range && document.activeElement !== range) range.value = t;
     var chip = document.querySelector("[data-current-time]");
     if (chip) chip.textContent = "at " + timecode(t);
+    if (general) general.querySelector("[name=anchor]").value = timeAnchor();  // also for a post without htmx
     var head = document.querySelector(".waveform .playhead");
     var duration = player.duration || parseFloat(player.dataset.duration || "0");
     if (head && duration) head.style.left = (100 * t) / duration + "%";

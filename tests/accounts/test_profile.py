@@ -211,6 +211,19 @@ def test_password_change_cancels_reset_links_already_mailed(owner_client, owner,
     assert browser.get("/account/reset/new").status_code == 404
 
 
+def test_email_change_cancels_reset_links_already_mailed(owner_client, owner, password, make_client, outbox,
+                                                        links_in):
+    make_client().post("/account/reset", data={"email": owner.email})
+    [link] = links_in(outbox(owner.email)[-1].text_body, "/account/reset/")
+
+    owner_client.post("/account/email", data={"email-email": "olivia@new.example",
+                                              "email-current_password": password})
+
+    browser = make_client()
+    browser.get(link)
+    assert browser.get("/account/reset/new").status_code == 404
+
+
 def test_password_change_writes_an_activity_row(owner_client, owner, password, new_activity):
     with new_activity() as rows:
         owner_client.post("/account/password", data={"password-current_password": password,

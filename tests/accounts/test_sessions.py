@@ -144,7 +144,7 @@ def test_forged_session_id_is_refused(client, owner):
     assert client.get("/account/").status_code == 302
 
 
-def test_member_cannot_deactivate_anyone(member_client, owner, user_sessions):
+def test_member_cannot_deactivate_anyone(member_client, owner):
     response = member_client.post(f"/settings/members/{owner.id}/active", data={"active": "0"})
     assert response.status_code == 403
     db.session.refresh(owner)

@@ -86,6 +86,7 @@ MAKERS = {
     "fonts.zip": _zip,
     "logo.eps": lambda p: p.write_bytes(EPS) and p,
     "page.html": lambda p: p.write_bytes(HTML) and p,
+    "polyglot.jpg": mf.jpeg_html_polyglot,
     "bomb.png": lambda p: mf.png_header_bomb(p, 30000, 30000),
     "big.png": lambda p: mf.image_file(p, "PNG", (700, 700), compress_level=0),  # ~1.4 MB
 }

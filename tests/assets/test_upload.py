@@ -158,6 +158,27 @@ def test_a_dropped_upload_resumes_from_the_offset_the_server_has(app_ctx, app, m
     assert part_files() == []
 
 
+def test_a_connection_that_drops_in_the_middle_of_a_chunk_can_resume(app_ctx, media, project, member_client,
+                                                                     part_files):
+    import io
+
+    data = media("clip.mp4").read_bytes()
+    info = start(member_client, project.id, "clip.mp4", len(data))
+    third = len(data) // 3
+    assert chunk(member_client, info["url"], 0, data[:third]).status_code == 200
+    # the next chunk announces two thirds but the connection dies after a few bytes
+    dropped = member_client.post(info["url"], input_stream=io.BytesIO(data[third:third + 100]),
+                                 environ_overrides={"CONTENT_LENGTH": str(len(data) - third)},
+                                 headers={"Upload-Offset": str(third), "Content-Type": "application/octet-stream"})
+    assert dropped.status_code == 400
+    assert member_client.get(info["url"]).get_json()["offset"] == third
+    done = chunk(member_client, info["url"], third, data[third:])
+    assert done.status_code == 201, done.get_data(as_text=True)
+    version = db.session.get(AssetVersion, done.get_json()["version_id"])
+    assert version.sha256 == __import__("hashlib").sha256(data).hexdigest()
+    assert part_files() == []
+
+
 def test_a_chunk_at_the_wrong_offset_gets_409_with_the_expected_offset(app_ctx, media, project, member_client):
     data = media("logo.png").read_bytes()
     info = start(member_client, project.id, "logo.png", len(data))

@@ -1,0 +1,223 @@
+"""Emailed decision links (``/e``): a reviewer opens the version with their decision buttons, no login.
+
+``GET /e/<token>`` only remembers the token in the signed session and redirects to ``/e/``
+(E9): opening — even by a mail scanner's HEAD and GET — decides nothing and uses nothing up (E1).
+Deciding is a POST with a CSRF token naming the exact version shown (E2).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import abort, redirect, request, session, url_for
+
+from ..assets.routes_files import send_media, send_rendition, send_version_original
+from ..comments.models import Comment
+from ..db import db, utcnow
+from ..errors import DomainError
+from ..principal import Guest
+from ..rendering import render, see_other
+from ..review import engine, viewer
+from ..review.comment_routes import act, add
+from ..review.models import Channel, Verdict
+from ..review.verify import check_code, code_required, send_code, verified_recently
+from . import bp, guests
+
+
+def _who(token):
+    participant = token.participant
+    if participant.user is not None and participant.user.active:
+        return participant.user
+    return Guest(name=participant.display_name, email=participant.email, link_id=0, can_comment=True,
+                 can_decide=participant.decides)
+
+
+def _urls(version) -> dict:
+    return {
+        "panel": url_for("links.email_panel"),
+        "add": url_for("links.email_comment"),
+        "rendition": lambda name: url_for("links.email_file", name=name),
+        "media": url_for("links.email_media"),
+        "original": url_for("links.email_original"),
+        "version": lambda v: url_for("links.email_viewer"),
+        "comment": lambda c, action: url_for("links.email_comment_action", comment_id=c.id, action=action),
+        "back": None, "export": None, "print": None,
+        "decide": url_for("links.email_decide"),
+        "code": url_for("links.email_code"),
+    }
+
+
+@bp.route("/e/<token>", methods=["GET", "HEAD"])
+def email_landing(token: str):
+    guests.guard_guessing()
+    found = guests.action_token(token)
+    if found is None:
+        guests.failed_guess()
+        return invalid()
+    if request.method == "GET":  # a HEAD (link scanners) changes nothing at all
+        now = utcnow()
+        found.opened_at = found.opened_at or now
+        found.participant.opened_at = found.participant.opened_at or now
+        db.session.commit()
+    session[guests.SESSION_KEY] = token
+    response = redirect(url_for("links.email_viewer"), code=303)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def invalid():
+    request.revue_guest = True
+    return render("links/invalid.html", status=404)
+
+
+def _context(token) -> dict:
+    participant = token.participant
+    version = participant.stage.review.version
+    who = _who(token)
+    context = viewer.viewer_context(version, who, urls=_urls(version))
+    context.update(guest_page=True, decision=decision_state(participant, version))
+    return context
+
+
+def decision_state(participant, version) -> dict:
+    from sqlalchemy import select
+
+    from ..review.models import Decision
+
+    latest = db.session.scalar(select(Decision).where(Decision.participant_id == participant.id)
+                               .order_by(Decision.created_at.desc(), Decision.id.desc()).limit(1))
+    stage = participant.stage
+    return {
+        "participant": participant, "stage": stage, "latest": latest,
+        "can_decide": participant.decides and stage.status.value == "open",
+        "verdicts": visible_verdicts(), "request_key": secrets.token_hex(16),
+        "needs_code": code_required() and not verified_recently(participant),
+    }
+
+
+def visible_verdicts() -> list[Verdict]:
+    from ..settings.services import current_workspace
+
+    hidden = set((current_workspace().options or {}).get("hidden_verdicts", []))
+    return [v for v in Verdict if v.value not in hidden]
+
+
+@bp.get("/e/")
+def email_viewer():
+    token = guests.action_token(session.get(guests.SESSION_KEY))
+    if token is None:
+        return invalid()
+    request.revue_guest = True
+    return render("review/viewer.html", **_context(token))
+
+
+@bp.get("/e/panel")
+def email_panel():
+    token = guests.current_token()
+    context = _context(token)
+    if request.args.get("stamp") == context["stamp"]:
+        return "", 204
+    return render("review/_panel.html", "review/_panel.html", oob=True, **context)
+
+
+@bp.post("/e/comments")
+def email_comment():
+    token = guests.current_token()
+    version = token.participant.stage.review.version
+    response = add(version, _who(token), _urls(version))
+    _mark_commented(token)
+    return response
+
+
+@bp.post("/e/comments/<int:comment_id>/<any(reply, edit, delete):action>")
+def email_comment_action(comment_id: int, action: str):
+    token = guests.current_token()
+    version = token.participant.stage.review.version
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.version_id != version.id or comment.internal:
+        abort(404)
+    response = act(comment, _who(token), action, _urls(version))
+    _mark_commented(token)
+    return response
+
+
+def _mark_commented(token) -> None:
+    participant = token.participant
+    if participant.commented_at is None:
+        participant.commented_at = utcnow()
+        db.session.commit()
+
+
+@bp.get("/e/file/<name>")
+def email_file(name: str):
+    token = guests.current_token()
+    return send_rendition(token.participant.stage.review.version, name)
+
+
+@bp.get("/e/media")
+def email_media():
+    token = guests.current_token()
+    return send_media(token.participant.stage.review.version)
+
+
+@bp.get("/e/original")
+def email_original():
+    token = guests.current_token()
+    return send_version_original(token.participant.stage.review.version)
+
+
+@bp.post("/e/decide")
+def email_decide():
+    token = guests.current_token()
+    participant = token.participant
+    try:
+        verdict = Verdict(request.form.get("verdict", ""))
+    except ValueError:
+        abort(422, "Choose a decision.")
+    if code_required() and not verified_recently(participant):
+        abort(403, "Enter the code we emailed you before deciding.")
+    identity = engine.Identity(
+        channel=Channel.EMAIL_LINK, identified_by="code" if code_required() else "email_link",
+        name=participant.display_name, email=participant.email,
+        user=participant.user if participant.user and participant.user.active else None,
+        ip=request.remote_addr or "", user_agent=request.user_agent.string or "")
+    try:
+        decision = engine.decide(participant, request.form.get("version_id", type=int) or 0, verdict,
+                                 request.form.get("note", ""), identity, request_key=request.form.get("request_key"))
+    except DomainError as exc:
+        db.session.rollback()
+        raise exc
+    db.session.commit()
+    session["e_done"] = {"verdict": decision.verdict.label, "version": decision.version.label,
+                         "asset": decision.version.asset.title}
+    return see_other(url_for("links.email_done"))
+
+
+@bp.get("/e/done")
+def email_done():
+    request.revue_guest = True
+    done = session.get("e_done")
+    if not done:
+        return invalid()
+    token = guests.action_token(session.get(guests.SESSION_KEY))
+    return render("links/done.html", done=done, still_open=token is not None)
+
+
+@bp.post("/e/code")
+def email_code():
+    token = guests.current_token()
+    send_code(token.participant)
+    db.session.commit()
+    return see_other(url_for("links.email_viewer") + "#decide")
+
+
+@bp.post("/e/code/check")
+def email_code_check():
+    token = guests.current_token()
+    try:
+        check_code(token.participant, request.form.get("code", ""))
+    except DomainError:
+        db.session.commit()  # keep the attempt count
+        raise
+    db.session.commit()
+    return see_other(url_for("links.email_viewer") + "#decide")

@@ -1,0 +1,383 @@
+"""The review state machine: send for review, decide, close stages by their rules.
+
+A review snapshots the project's workflow: its stages open one after another. When a
+stage's rule is met (all / any / n of its deciding reviewers approve) it closes approved
+and the next one opens; any binding request for changes (or rejection) closes it — and
+the review — as changes requested. When the last stage approves, the review is approved
+and locked. Decisions are rows that are never changed; a reviewer's latest one counts.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+
+from .. import activity
+from ..accounts.models import Role, User
+from ..assets.models import AssetVersion
+from ..assets.services import version_added
+from ..comments.models import Comment
+from ..db import db, utcnow
+from ..errors import Conflict, DomainError, NotAllowed
+from ..projects.models import ProjectMember
+from ..tokens import new_token
+from . import notify, status, workflows
+from .models import (
+    ActionToken,
+    Channel,
+    Decision,
+    Participant,
+    Review,
+    ReviewStage,
+    ReviewStatus,
+    Rule,
+    StageStatus,
+    Verdict,
+    WorkflowStage,
+)
+
+log = logging.getLogger(__name__)
+TOKEN_DAYS = 30
+
+
+class StaleVersion(Conflict):
+    """The decision names a version that is no longer the one under review (E2)."""
+
+
+def add_business_days(start: datetime, days: int) -> datetime:
+    current = start
+    while days > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
+
+
+# -- sending ----------------------------------------------------------------------------------
+
+
+def send_for_review(actor: User, version: AssetVersion, *, start_at: int = 1, now: datetime | None = None) -> Review:
+    now = now or utcnow()
+    asset = version.asset
+    if version.deleted_at is not None or asset.current_version_id != version.id:
+        raise StaleVersion(f"{version.label} is not the current version of “{asset.title}”.")
+    if asset.archived:
+        raise Conflict("This asset is archived. Restore it first.")
+    open_review = db.session.scalar(select(Review).where(Review.version_id == version.id,
+                                                         Review.status == ReviewStatus.OPEN))
+    if open_review is not None:
+        raise Conflict(f"{version.label} is already in review.")
+    workflow = workflows.for_project(asset.project)
+    plan = [(stage, expand_reviewers(stage, asset.project)) for stage in workflow.stages]
+    for stage, people in plan:
+        if stage.position >= start_at and not any(decides for _, _, _, decides in people):
+            raise DomainError(f"The “{stage.name}” stage has nobody who can decide. Add reviewers to the "
+                              "project's workflow (or contacts to the client) first.")
+    cancel_open_reviews(asset, now=now, reason="a newer version was sent")
+    review = Review(asset_id=asset.id, version_id=version.id, project_id=asset.project_id, started_by_id=actor.id,
+                    opened_at=now)
+    for stage, _people in plan:
+        review.stages.append(ReviewStage(
+            position=stage.position, name=stage.name, rule=stage.rule, required=stage.required,
+            internal=stage.internal, due_days=stage.due_days,
+            status=StageStatus.APPROVED if stage.position < start_at else StageStatus.PENDING,
+            closed_at=now if stage.position < start_at else None,
+        ))
+    db.session.add(review)
+    db.session.flush()
+    activity.record("review.started", actor=actor, subject=review, project_id=asset.project_id,
+                    version_id=version.id, asset_id=asset.id, start_at=start_at)
+    first = next(s for s in review.stages if s.status == StageStatus.PENDING)
+    open_stage(first, plan_for(first, plan), now=now)
+    status.refresh(asset)
+    return review
+
+
+def plan_for(stage: ReviewStage, plan) -> list:
+    return next(people for wf_stage, people in plan if wf_stage.position == stage.position)
+
+
+def expand_reviewers(stage: WorkflowStage, project) -> list[tuple[User | None, str, str, bool]]:
+    """``(user, email, name, decides)`` for each person a workflow stage names; one entry per address."""
+    people: dict[str, tuple[User | None, str, str, bool]] = {}
+
+    def add(user: User | None, email: str, name: str, decides: bool) -> None:
+        key = email.lower()
+        if key and (key not in people or decides):
+            people[key] = (user, key, name, decides or people.get(key, (None, "", "", False))[3])
+
+    for reviewer in stage.reviewers:
+        if reviewer.all_client_contacts:
+            for contact in db.session.scalars(select(User).where(User.client_id == project.client_id,
+                                                                 User.role == Role.CLIENT, User.active)):
+                add(contact, contact.email, contact.name, reviewer.decides)
+        elif reviewer.all_project_members:
+            members = select(ProjectMember.user_id).where(ProjectMember.project_id == project.id)
+            for member in db.session.scalars(select(User).where(User.id.in_(members), User.active)):
+                add(member, member.email, member.name, reviewer.decides)
+        elif reviewer.user is not None:
+            if reviewer.user.active:
+                add(reviewer.user, reviewer.user.email, reviewer.user.name, reviewer.decides)
+        elif reviewer.email:
+            known = db.session.scalar(select(User).where(User.email == reviewer.email))
+            add(known if known and known.active else None, reviewer.email, reviewer.name or reviewer.email,
+                reviewer.decides)
+    return list(people.values())
+
+
+def open_stage(stage: ReviewStage, people, *, now: datetime) -> None:
+    stage.status, stage.opened_at = StageStatus.OPEN, now
+    stage.due_at = add_business_days(now, stage.due_days)
+    for user, email, name, decides in people:
+        participant = Participant(user_id=user.id if user else None, email=email, name=name, decides=decides,
+                                  invited_at=now)
+        stage.participants.append(participant)
+    db.session.flush()
+    review = stage.review
+    activity.record("review.stage_opened", subject=stage, project_id=review.project_id, review_id=review.id,
+                    stage=stage.name)
+    for participant in stage.participants:
+        notify.review_request(participant, issue_token(participant, now=now))
+
+
+def issue_token(participant: Participant, *, now: datetime | None = None) -> str:
+    """A fresh emailed-link token for ``participant``; returns the raw token (never stored)."""
+    now = now or utcnow()
+    raw, token_hash = new_token()
+    db.session.add(ActionToken(participant_id=participant.id, token_hash=token_hash,
+                               expires_at=now + timedelta(days=TOKEN_DAYS)))
+    db.session.flush()
+    return raw
+
+
+def cancel_open_reviews(asset, *, now: datetime, reason: str) -> None:
+    for review in db.session.scalars(select(Review).where(Review.asset_id == asset.id,
+                                                          Review.status == ReviewStatus.OPEN)):
+        review.status, review.closed_at = ReviewStatus.CANCELLED, now
+        for stage in review.stages:
+            if stage.status in (StageStatus.OPEN, StageStatus.PENDING):
+                stage.status, stage.closed_at = StageStatus.CANCELLED, now
+        activity.record("review.cancelled", subject=review, project_id=review.project_id, reason=reason)
+
+
+# -- deciding ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Identity:
+    """How the person deciding was identified (H4)."""
+
+    channel: Channel
+    identified_by: str  # account | email_link | code | review_link
+    name: str
+    email: str
+    user: User | None = None
+    ip: str = ""
+    user_agent: str = ""
+
+
+def current_stage(participant: Participant) -> ReviewStage:
+    return participant.stage
+
+
+def decide(participant: Participant, version_id: int, verdict: Verdict, note: str, who: Identity, *,
+           request_key: str | None = None, now: datetime | None = None) -> Decision:
+    now = now or utcnow()
+    stage = participant.stage
+    review = stage.review
+    version = db.session.get(AssetVersion, review.version_id)
+    if version_id != review.version_id or version.asset.current_version_id != version.id \
+            or review.status == ReviewStatus.CANCELLED:
+        raise StaleVersion(f"You were looking at an older version. {version.asset.title} has moved on: "
+                           "reload the page to see the version that is in review now.")
+    if review.status != ReviewStatus.OPEN or stage.status != StageStatus.OPEN:
+        raise Conflict("This review stage is closed; decisions can no longer be changed.")
+    if participant.removed_at is not None:
+        raise NotAllowed("You are no longer a reviewer of this version.")
+    if not participant.decides:
+        raise NotAllowed("You are asked for comments on this version, not for a decision.")
+    note = (note or "").strip()
+    if verdict in (Verdict.CHANGES_REQUESTED, Verdict.REJECTED) and not note and not _has_open_comment(
+            version, participant):
+        raise DomainError("Say what should change: write a note, or pin a comment on the artwork first.")
+    if verdict == Verdict.APPROVED_WITH_CHANGES and not note:
+        raise DomainError("Write the changes to make on the final file.")
+    if request_key and db.session.scalar(select(Decision.id).where(Decision.request_key == request_key)):
+        return db.session.scalar(select(Decision).where(Decision.request_key == request_key))
+    decision = Decision(
+        version_id=version.id, asset_id=version.asset_id, review_id=review.id, stage_id=stage.id,
+        participant_id=participant.id, verdict=verdict, channel=who.channel, note=note, binding=True,
+        user_id=who.user.id if who.user else None, reviewer_name=who.name or participant.display_name,
+        reviewer_email=who.email or participant.email, identified_by=who.identified_by,
+        file_sha256=version.sha256, ip=who.ip, user_agent=who.user_agent[:300], request_key=request_key,
+        created_at=now,
+    )
+    db.session.add(decision)
+    participant.decided_at = now
+    db.session.flush()
+    changed = db.session.scalar(select(func.count(Decision.id)).where(Decision.participant_id == participant.id)) > 1
+    activity.record("decision.changed" if changed else "decision.made", actor=who.user,
+                    actor_label=None if who.user else who.email, subject=decision, project_id=review.project_id,
+                    version_id=version.id, verdict=verdict.value, channel=who.channel.value, sha256=version.sha256)
+    evaluate(stage, now=now)
+    notify.decision_made(decision, stage)
+    return decision
+
+
+def advisory(version: AssetVersion, verdict: Verdict, note: str, who: Identity) -> Decision:
+    """A guest's decision that binds nobody: recorded and shown apart; it moves no stage."""
+    review = db.session.scalar(select(Review).where(Review.version_id == version.id,
+                                                    Review.status == ReviewStatus.OPEN))
+    decision = Decision(version_id=version.id, asset_id=version.asset_id, review_id=review.id if review else None,
+                        verdict=verdict, channel=who.channel, note=(note or "").strip(), binding=False,
+                        reviewer_name=who.name, reviewer_email=who.email, identified_by=who.identified_by,
+                        file_sha256=version.sha256, ip=who.ip, user_agent=who.user_agent[:300])
+    db.session.add(decision)
+    db.session.flush()
+    activity.record("decision.advisory", actor_label=who.email, subject=decision,
+                    project_id=version.asset.project_id, verdict=verdict.value)
+    return decision
+
+
+def _has_open_comment(version: AssetVersion, participant: Participant) -> bool:
+    query = select(Comment.id).where(Comment.version_id == version.id, Comment.deleted_at.is_(None),
+                                     Comment.resolved_at.is_(None))
+    if participant.user_id:
+        query = query.where(Comment.author_id == participant.user_id)
+    else:
+        query = query.where(Comment.author_id.is_(None), Comment.guest_email == participant.email)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def latest_verdicts(stage: ReviewStage) -> dict[int, Verdict]:
+    """Each deciding, current participant's latest binding verdict."""
+    rows = db.session.execute(
+        select(Decision.participant_id, Decision.verdict).where(Decision.stage_id == stage.id, Decision.binding)
+        .order_by(Decision.created_at, Decision.id)).all()
+    live = {p.id for p in stage.participants if p.decides and p.removed_at is None}
+    latest: dict[int, Verdict] = {}
+    for participant_id, verdict in rows:
+        if participant_id in live:
+            latest[participant_id] = verdict
+    return latest
+
+
+def rule_met(stage: ReviewStage, latest: dict[int, Verdict]) -> bool:
+    deciders = sum(1 for p in stage.participants if p.decides and p.removed_at is None)
+    approvals = sum(1 for v in latest.values() if v.approves)
+    if deciders == 0:
+        return False
+    if stage.rule == Rule.ALL:
+        return approvals == deciders
+    if stage.rule == Rule.ANY:
+        return approvals >= 1
+    return approvals >= min(stage.required, deciders)
+
+
+def evaluate(stage: ReviewStage, *, now: datetime) -> None:
+    if stage.status != StageStatus.OPEN:
+        return
+    review = stage.review
+    latest = latest_verdicts(stage)
+    if any(not verdict.approves for verdict in latest.values()):
+        stage.status, stage.closed_at = StageStatus.CHANGES_REQUESTED, now
+        review.status, review.closed_at = ReviewStatus.CHANGES_REQUESTED, now
+        for later in review.stages:
+            if later.status == StageStatus.PENDING:
+                later.status, later.closed_at = StageStatus.CANCELLED, now
+        activity.record("review.changes_requested", subject=review, project_id=review.project_id, stage=stage.name)
+        notify.changes_requested(review, stage)
+    elif rule_met(stage, latest):
+        stage.status, stage.closed_at = StageStatus.APPROVED, now
+        activity.record("review.stage_approved", subject=review, project_id=review.project_id, stage=stage.name)
+        following = next((s for s in review.stages if s.status == StageStatus.PENDING), None)
+        if following is not None:
+            workflow = workflows.for_project(review.asset.project)
+            wf_stage = next((s for s in workflow.stages if s.position == following.position), None)
+            open_stage(following, expand_reviewers(wf_stage, review.asset.project) if wf_stage else [], now=now)
+        else:
+            review.status, review.closed_at, review.locked = ReviewStatus.APPROVED, now, True
+            activity.record("review.approved", subject=review, project_id=review.project_id,
+                            version_id=review.version_id)
+            notify.approved(review)
+    status.refresh(review.asset)
+
+
+def remove_participant(actor: User, participant: Participant, *, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    participant.removed_at = now
+    db.session.execute(update(ActionToken).where(ActionToken.participant_id == participant.id)
+                        .values(expires_at=now).execution_options(synchronize_session=False))
+    activity.record("review.reviewer_removed", actor=actor, subject=participant.stage.review,
+                    project_id=participant.stage.review.project_id, reviewer=participant.email)
+    evaluate(participant.stage, now=now)
+
+
+def add_participant(actor: User, stage: ReviewStage, *, user: User | None, email: str, name: str,
+                    decides: bool = True, now: datetime | None = None) -> Participant:
+    now = now or utcnow()
+    if stage.status != StageStatus.OPEN:
+        raise Conflict("Reviewers can be added to the open stage only.")
+    participant = Participant(user_id=user.id if user else None, email=(user.email if user else email).lower(),
+                              name=user.name if user else name, decides=decides, invited_at=now)
+    stage.participants.append(participant)
+    db.session.flush()
+    activity.record("review.reviewer_added", actor=actor, subject=stage.review, project_id=stage.review.project_id,
+                    reviewer=participant.email)
+    notify.review_request(participant, issue_token(participant, now=now))
+    return participant
+
+
+def reopen(admin: User, review: Review, *, now: datetime | None = None) -> None:
+    if not admin.is_admin:
+        raise NotAllowed("Only an admin can reopen an approved version.")
+    if review.status != ReviewStatus.APPROVED:
+        raise Conflict("Only an approved review can be reopened.")
+    now = now or utcnow()
+    review.status, review.locked, review.closed_at = ReviewStatus.OPEN, False, None
+    last = review.stages[-1]
+    last.status, last.closed_at = StageStatus.OPEN, None
+    activity.record("review.reopened", actor=admin, subject=review, project_id=review.project_id)
+    status.refresh(review.asset)
+
+
+@version_added.connect
+def _new_version(asset, version: AssetVersion, **_) -> None:
+    """A new version ends the review of the older one (it can no longer be approved)."""
+    cancel_open_reviews(asset, now=utcnow(), reason=f"{version.label} was uploaded")
+    status.refresh(asset)
+
+
+def restart_stage(version: AssetVersion) -> int:
+    """Where the next round starts: stage 1, or the stage that asked for changes (project setting)."""
+    workflow = workflows.for_project(version.asset.project)
+    if not workflow.restart_at_requesting_stage:
+        return 1
+    previous = db.session.scalar(
+        select(ReviewStage.position).join(Review, Review.id == ReviewStage.review_id)
+        .where(Review.asset_id == version.asset_id, ReviewStage.status == StageStatus.CHANGES_REQUESTED)
+        .order_by(Review.opened_at.desc()).limit(1))
+    return previous or 1
+
+
+def open_review_of(version: AssetVersion) -> Review | None:
+    return db.session.scalar(select(Review).where(Review.version_id == version.id, Review.status == ReviewStatus.OPEN))
+
+
+def latest_review_of(version: AssetVersion) -> Review | None:
+    return db.session.scalar(select(Review).where(Review.version_id == version.id)
+                             .order_by(Review.opened_at.desc(), Review.id.desc()).limit(1))
+
+
+def participant_for(review: Review | None, user: User) -> Participant | None:
+    """The signed-in user's seat in the open stage of ``review``, if any."""
+    if review is None:
+        return None
+    stage = next((s for s in review.stages if s.status == StageStatus.OPEN), None)
+    if stage is None:
+        return None
+    return next((p for p in stage.participants
+                 if p.removed_at is None and (p.user_id == user.id or p.email == user.email)), None)

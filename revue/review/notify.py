@@ -1,0 +1,142 @@
+"""Who hears about what: review requests, decisions, changes requested, approvals, reminders.
+
+Every notification is a row (the in-app menu reads it) and, depending on the person's
+preference for that kind, an email now or a line in their hourly/daily digest. Review
+requests and reminders carry a personal decision link, so they are always sent at once —
+unless the address unsubscribed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import url_for
+from sqlalchemy import select
+
+from .. import mail
+from ..accounts.models import User
+from ..db import db, utcnow
+from .models import EmailOptOut, Notification
+
+log = logging.getLogger(__name__)
+
+KINDS = {
+    "review_request": "Work sent to you for review",
+    "reminder": "Reminders about reviews you owe",
+    "decision": "Decisions on work you look after",
+    "changes": "Changes requested on your work",
+    "mention": "Mentions of you in comments",
+    "approved": "Approvals of your work",
+}
+CHOICES = ("immediately", "hourly", "daily", "off")
+
+
+def preference(user: User | None, kind: str) -> str:
+    if user is None:
+        return "immediately"
+    prefs = user.notification_prefs or {}
+    default = "daily" if user.is_client_contact and kind not in ("review_request", "reminder") else "immediately"
+    value = prefs.get(kind, default)
+    return value if value in CHOICES else default
+
+
+def opted_out(email: str) -> bool:
+    return db.session.scalar(select(EmailOptOut.id).where(EmailOptOut.email == email.lower())) is not None
+
+
+def unsubscribe_headers(email: str) -> dict:
+    from ..links.unsubscribe import unsubscribe_url
+
+    link = unsubscribe_url(email)
+    return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def send(*, user: User | None, email: str, kind: str, title: str, url: str, project_id: int | None,
+         template: str, subject: str, **context) -> Notification:
+    note = Notification(user_id=user.id if user else None, email=email.lower(), kind=kind, title=title[:300],
+                        url=url, project_id=project_id)
+    db.session.add(note)
+    choice = preference(user, kind)
+    if choice == "immediately" and not opted_out(email):
+        note.emailed_at = utcnow()
+        mail.queue(email, subject, template, kind=kind, to_name=user.name if user else context.get("name", ""),
+                   headers=unsubscribe_headers(email), user=user, unsubscribe_email=email, **context)
+    db.session.flush()
+    return note
+
+
+def review_request(participant, token: str) -> None:
+    stage = participant.stage
+    review = stage.review
+    version, asset = review.version, review.asset
+    link = url_for("links.email_landing", token=token)
+    send(user=participant.user, email=participant.email, kind="review_request",
+         title=f"{asset.title} {version.label} is waiting for your {'decision' if participant.decides else 'comments'}",
+         url=url_for("review.viewer", version_id=version.id) if participant.user else "",
+         project_id=review.project_id, template="review_request",
+         subject=f"Please review: {asset.title} {version.label}", participant=participant, stage=stage,
+         review=review, version=version, asset=asset, link=link, name=participant.display_name)
+
+
+def reminder(participant, token: str, *, overdue: bool) -> None:
+    stage = participant.stage
+    review = stage.review
+    version, asset = review.version, review.asset
+    link = url_for("links.email_landing", token=token)
+    send(user=participant.user, email=participant.email, kind="reminder",
+         title=f"Reminder: {asset.title} {version.label}", url="", project_id=review.project_id,
+         template="reminder", subject=f"{'Overdue' if overdue else 'Reminder'}: {asset.title} {version.label} "
+                                       "needs your review",
+         participant=participant, stage=stage, review=review, version=version, asset=asset, link=link,
+         overdue=overdue, name=participant.display_name)
+
+
+def _team_of(review) -> list[User]:
+    from ..projects.models import ProjectMember
+
+    people = {}
+    if review.asset.assignee is not None:
+        people[review.asset.assignee.id] = review.asset.assignee
+    starter = db.session.get(User, review.started_by_id) if review.started_by_id else None
+    if starter is not None:
+        people[starter.id] = starter
+    if not people:
+        members = select(ProjectMember.user_id).where(ProjectMember.project_id == review.project_id)
+        for user in db.session.scalars(select(User).where(User.id.in_(members), User.active)):
+            people[user.id] = user
+    return [u for u in people.values() if u.active]
+
+
+def decision_made(decision, stage) -> None:
+    review = stage.review
+    for user in _team_of(review):
+        if user.id == decision.user_id:
+            continue
+        send(user=user, email=user.email, kind="decision",
+             title=f"{decision.reviewer_name}: {decision.verdict.label} — {review.asset.title} {review.version.label}",
+             url=url_for("review.viewer", version_id=review.version_id), project_id=review.project_id,
+             template="decision", subject=f"{decision.verdict.label}: {review.asset.title} {review.version.label}",
+             decision=decision, review=review, stage=stage)
+
+
+def changes_requested(review, stage) -> None:
+    from ..comments.models import Comment
+
+    open_comments = list(db.session.scalars(
+        select(Comment).where(Comment.version_id == review.version_id, Comment.parent_id.is_(None),
+                              Comment.deleted_at.is_(None), Comment.resolved_at.is_(None)).order_by(Comment.number)))
+    for user in _team_of(review):
+        send(user=user, email=user.email, kind="changes",
+             title=f"Changes requested on {review.asset.title} {review.version.label}",
+             url=url_for("review.viewer", version_id=review.version_id), project_id=review.project_id,
+             template="changes_requested",
+             subject=f"Changes requested: {review.asset.title} {review.version.label}",
+             review=review, stage=stage, comments=open_comments)
+
+
+def approved(review) -> None:
+    for user in _team_of(review):
+        send(user=user, email=user.email, kind="approved",
+             title=f"{review.asset.title} {review.version.label} is approved",
+             url=url_for("review.record", version_id=review.version_id), project_id=review.project_id,
+             template="approved", subject=f"Approved: {review.asset.title} {review.version.label}", review=review)

@@ -1,0 +1,72 @@
+"""Verified-decision mode (E7): before a guest's decision binds, a 6-digit code goes to the reviewer's address.
+
+Codes are single use, live 10 minutes, allow 5 tries, and are bound to the browser session
+that asked for them. Only their SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from datetime import timedelta
+
+from flask import session
+from sqlalchemy import select
+
+from .. import activity, mail
+from ..db import db, utcnow
+from ..errors import DomainError, TooManyAttempts
+from ..tokens import digest
+from .models import DecisionCode, Participant
+
+LIFETIME = timedelta(minutes=10)
+MAX_TRIES = 5
+VERIFIED_FOR = 60 * 60  # seconds a verified browser may decide without a new code
+
+
+def code_required() -> bool:
+    from ..settings.services import current_workspace
+
+    workspace = current_workspace()
+    return bool(workspace and (workspace.options or {}).get("verified_decisions"))
+
+
+def _session_key() -> str:
+    key = session.get("code_session")
+    if not key:
+        key = session["code_session"] = secrets.token_hex(16)
+    return key
+
+
+def send_code(participant: Participant) -> None:
+    code = f"{secrets.randbelow(10**6):06d}"
+    db.session.add(DecisionCode(participant_id=participant.id, code_hash=digest(f"{participant.id}:{code}"),
+                                expires_at=utcnow() + LIFETIME, session_key=_session_key()))
+    mail.queue(participant.email, f"Your code: {code}", "decision_code", kind="security",
+               to_name=participant.display_name, code=code, minutes=int(LIFETIME.total_seconds() // 60))
+    activity.record("decision.code_sent", actor_label=participant.email, subject=participant)
+
+
+def check_code(participant: Participant, code: str) -> None:
+    row = db.session.scalar(
+        select(DecisionCode).where(DecisionCode.participant_id == participant.id, DecisionCode.used_at.is_(None),
+                                   DecisionCode.session_key == _session_key())
+        .order_by(DecisionCode.id.desc()).limit(1))
+    if row is None or row.expires_at <= utcnow():
+        raise DomainError("That code has expired. Ask for a new one.")
+    if row.attempts >= MAX_TRIES:
+        raise TooManyAttempts("Too many wrong codes. Ask for a new one.", 60)
+    row.attempts += 1
+    if not hmac.compare_digest(row.code_hash, digest(f"{participant.id}:{code.strip()}")):
+        activity.record("decision.code_failed", actor_label=participant.email, subject=participant, result="denied")
+        raise DomainError(f"That code is not right. {MAX_TRIES - row.attempts} tries left.")
+    row.used_at = utcnow()
+    verified = session.get("verified", {})
+    verified[str(participant.id)] = time.time()
+    session["verified"] = verified
+
+
+def verified_recently(participant: Participant) -> bool:
+    stamp = session.get("verified", {}).get(str(participant.id))
+    return bool(stamp and time.time() - stamp < VERIFIED_FOR)

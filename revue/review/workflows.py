@@ -1,0 +1,113 @@
+"""Workflow templates (workspace level) and each project's own copy of one."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from .. import activity
+from ..accounts.models import User
+from ..db import db
+from ..errors import DomainError
+from ..projects.models import Project
+from .models import Rule, StageReviewer, Workflow, WorkflowStage
+
+STANDARD = ("Standard: team, then client", [
+    ("Internal", Rule.ANY, 1, 1, True, [dict(all_project_members=True)]),
+    ("Client", Rule.ALL, 1, 2, False, [dict(all_client_contacts=True)]),
+])
+
+
+def templates() -> list[Workflow]:
+    found = list(db.session.scalars(select(Workflow).where(Workflow.project_id.is_(None)).order_by(Workflow.id)))
+    if not found:
+        found = [_standard_template()]
+    return found
+
+
+def _standard_template() -> Workflow:
+    name, stages = STANDARD
+    workflow = Workflow(name=name, is_default=True)
+    for position, (stage_name, rule, required, due_days, internal, reviewers) in enumerate(stages, start=1):
+        stage = WorkflowStage(position=position, name=stage_name, rule=rule, required=required, due_days=due_days,
+                              internal=internal)
+        stage.reviewers = [StageReviewer(**r) for r in reviewers]
+        workflow.stages.append(stage)
+    db.session.add(workflow)
+    db.session.flush()
+    return workflow
+
+
+def default_template() -> Workflow:
+    all_templates = templates()
+    return next((w for w in all_templates if w.is_default), all_templates[0])
+
+
+def copy(source: Workflow, *, project: Project | None = None, name: str | None = None) -> Workflow:
+    workflow = Workflow(name=name or source.name, project_id=project.id if project else None,
+                        restart_at_requesting_stage=source.restart_at_requesting_stage)
+    for stage in source.stages:
+        twin = WorkflowStage(position=stage.position, name=stage.name, rule=stage.rule, required=stage.required,
+                             due_days=stage.due_days, internal=stage.internal)
+        twin.reviewers = [StageReviewer(user_id=r.user_id, email=r.email, name=r.name, decides=r.decides,
+                                        all_client_contacts=r.all_client_contacts,
+                                        all_project_members=r.all_project_members) for r in stage.reviewers]
+        workflow.stages.append(twin)
+    db.session.add(workflow)
+    db.session.flush()
+    return workflow
+
+
+def for_project(project: Project) -> Workflow:
+    """The project's workflow, copied from the default template the first time it is needed."""
+    workflow = db.session.scalar(select(Workflow).where(Workflow.project_id == project.id))
+    return workflow or copy(default_template(), project=project)
+
+
+def apply_template(actor: User, project: Project, template: Workflow) -> Workflow:
+    current = db.session.scalar(select(Workflow).where(Workflow.project_id == project.id))
+    if current is not None:
+        db.session.delete(current)
+        db.session.flush()
+    workflow = copy(template, project=project)
+    activity.record("workflow.applied", actor=actor, subject=project, project_id=project.id, template=template.name)
+    return workflow
+
+
+def add_stage(actor: User, workflow: Workflow, *, name: str, rule: Rule, required: int, due_days: int,
+              internal: bool) -> WorkflowStage:
+    if not name.strip():
+        raise DomainError("Name the stage.")
+    if rule == Rule.N_OF and required < 1:
+        raise DomainError("Say how many reviewers must approve.")
+    stage = WorkflowStage(position=len(workflow.stages) + 1, name=name.strip(), rule=rule, required=max(required, 1),
+                          due_days=max(due_days, 0), internal=internal)
+    workflow.stages.append(stage)
+    db.session.flush()
+    activity.record("workflow.stage_added", actor=actor, subject=workflow, project_id=workflow.project_id,
+                    stage=stage.name)
+    return stage
+
+
+def remove_stage(actor: User, workflow: Workflow, stage: WorkflowStage) -> None:
+    if len(workflow.stages) == 1:
+        raise DomainError("A workflow needs at least one stage.")
+    workflow.stages.remove(stage)
+    for position, each in enumerate(workflow.stages, start=1):
+        each.position = position
+    activity.record("workflow.stage_removed", actor=actor, subject=workflow, project_id=workflow.project_id,
+                    stage=stage.name)
+
+
+def add_reviewer(actor: User, stage: WorkflowStage, *, user: User | None = None, email: str = "", name: str = "",
+                 all_client_contacts: bool = False, all_project_members: bool = False,
+                 decides: bool = True) -> StageReviewer:
+    if not (user or email or all_client_contacts or all_project_members):
+        raise DomainError("Choose a person, or enter an email address.")
+    reviewer = StageReviewer(user_id=user.id if user else None, email=email.strip().lower(), name=name.strip(),
+                             all_client_contacts=all_client_contacts, all_project_members=all_project_members,
+                             decides=decides)
+    stage.reviewers.append(reviewer)
+    db.session.flush()
+    activity.record("workflow.reviewer_added", actor=actor, subject=stage.workflow,
+                    project_id=stage.workflow.project_id, stage=stage.name)
+    return reviewer
