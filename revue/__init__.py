@@ -70,9 +70,9 @@ def register_blueprints(app: Flask) -> None:
     from .board import bp as board_bp
     from .clients import bp as clients_bp
     from .health import bp as health_bp
+    from .links import bp as links_bp
     from .projects import bp as projects_bp
     from .review import bp as review_bp
-    from .links import bp as links_bp
     from .review import status as _status  # noqa: F401  (connects status derivation to asset events)
     from .settings import bp as settings_bp
 

@@ -14,8 +14,9 @@ from .db import db, utcnow
 OUTDOOR = ((52, 110, 140), (18, 52, 70), "mountain")
 SKIN = ((242, 208, 198), (204, 146, 134), "bottle")
 
-# project name → assets: (title, kind, [version specs], [comments per version])
+# project name → assets: (title, [version specs], [comments], [story])
 # a comment: (version index, author, body, anchor or None, weeks ago, resolved?, internal?)
+# a story step: (version index, weeks ago, "send") or (version index, weeks ago, reviewer, verdict, note)
 PLAN = {
     "Spring Trail campaign": [
         ("Hero social post 1080×1350", [
@@ -31,7 +32,9 @@ PLAN = {
             (0, "Dana Whitfield", "Love the mountains. Keep them.", {"type": "pin", "x": 0.55, "y": 0.6}, 10,
              True, False),
             (1, "Dana Whitfield", "Perfect, this works for us.", None, 9, False, False),
-         ], "approved"),
+         ], [(0, 10, "send"), (0, 10, "Priya Shah", "approved", ""),
+             (0, 10, "Dana Whitfield", "changes_requested", "Headline must fit; see my pins."),
+             (1, 9, "send"), (1, 9, "Priya Shah", "approved", ""), (1, 9, "Dana Whitfield", "approved", "")]),
         ("Leaderboard banner 728×90", [
             ("image", dict(size=(1456, 180), headline="Spring Trail", sub="The new jacket line", palette=OUTDOOR,
                            scale=0.3, cta="Discover"), 6, ""),
@@ -44,13 +47,15 @@ PLAN = {
              {"type": "pin", "x": 0.05, "y": 0.25}, 6, False, True),
             (1, "Dana Whitfield", "Can the mountains be a bit brighter?", {"type": "region", "x": 0.55, "y": 0.3,
              "w": 0.4, "h": 0.7}, 0, False, False),
-         ], None),
+         ], [(0, 6, "send"), (0, 6, "Tom Becker", "approved", ""),
+             (0, 5, "Dana Whitfield", "changes_requested", "Button copy, please."),
+             (1, 1, "send"), (1, 1, "Priya Shah", "approved", "")]),
         ("Social cut 15 s", [("video", dict(seconds=8, pattern="testsrc2"), 3, "Rough cut")], [
             (0, "Dana Whitfield", "Logo comes in too early, hold the product shot longer.",
              {"type": "pin", "x": 0.5, "y": 0.45, "t": 2.0}, 3, False, False),
             (0, "Tom Becker", "Music swell should hit on the cut here.", {"type": "time", "t": 5.4}, 3, False, True),
-         ], None),
-        ("In-store poster A1", [("pdf", dict(title="Spring Trail", pages=1, accent=(30, 80, 100)), 2, "")], [], None),
+         ], [(0, 3, "send")]),
+        ("In-store poster A1", [("pdf", dict(title="Spring Trail", pages=1, accent=(30, 80, 100)), 2, "")], [], []),
     ],
     "Serum relaunch": [
         ("Packaging front", [
@@ -64,32 +69,36 @@ PLAN = {
             (0, "Sam Okafor", "Legal: we need the volume (30 ml) on the front.", None, 8, True, False),
             (1, "Léa Martin", "Better! Could the bottle be a touch larger?", {"type": "pin", "x": 0.74, "y": 0.5},
              4, False, False),
-         ], "changes"),
+         ], [(0, 8, "send"), (0, 8, "Priya Shah", "approved", ""),
+             (0, 8, "Léa Martin", "changes_requested", "Headline and cap clash; legal needs the volume."),
+             (1, 5, "send"), (1, 5, "Tom Becker", "approved", ""), (1, 5, "Sam Okafor", "approved", "Legal OK."),
+             (1, 4, "Léa Martin", "changes_requested", "Bottle a touch larger, please.")]),
         ("Instagram carousel", [("pdf", dict(title="Glow Serum", pages=5, accent=(190, 120, 110)), 2, "")], [
             (0, "Léa Martin", "Swap the pictures on slides 2 and 3.", {"type": "pin", "x": 0.5, "y": 0.35,
              "page": 2}, 2, False, False),
             (0, "Priya Shah", "Picture placeholders are waiting for the shoot.", None, 2, False, True),
-         ], None),
+         ], []),
     ],
     "Summer newsletter": [
         ("Email header", [("image", dict(size=(1200, 400), headline="Summer glow", sub="Our summer picks",
                                          palette=SKIN, scale=0.22, cta="Read more"), 7, "")], [
             (0, "Léa Martin", "Lovely. Approved from our side.", None, 7, False, False),
-         ], "approved"),
+         ], [(0, 7, "send"), (0, 7, "Tom Becker", "approved", ""), (0, 7, "Léa Martin", "approved", ""),
+             (0, 7, "Sam Okafor", "approved_with_changes", "Add the unsubscribe line in the final file.")]),
     ],
     "Harbour festival identity": [
         ("Radio spot 20 s", [("audio", dict(seconds=20), 4, "Voice-over is a placeholder")], [
             (0, "Jules Carter", "The date should be read out twice.", {"type": "time", "t": 12.5}, 4, False, False),
             (0, "Marco Reyes", "Fade the music out earlier.", {"type": "time", "t": 17.0}, 4, False, True),
-         ], None),
+         ], [(0, 4, "send"), (0, 4, "Marco Reyes", "approved", "")]),
         ("Festival programme", [("pdf", dict(title="Harbour Festival", pages=3, accent=(20, 70, 140)), 5, "")], [
             (0, "Jules Carter", "Opening hours on page 3 are from last year.", {"type": "region", "x": 0.06,
              "y": 0.55, "w": 0.88, "h": 0.2, "page": 3}, 5, True, False),
-         ], "approved"),
+         ], [(0, 5, "send"), (0, 5, "Priya Shah", "approved", ""), (0, 4, "Jules Carter", "approved", "")]),
     ],
     "Product catalogue 2027": [
         ("Catalogue spreads", [("pdf", dict(title="Catalogue 2027", pages=4, accent=(15, 118, 110)), 1, "")], [],
-         None),
+         []),
     ],
 }
 
@@ -110,8 +119,8 @@ def _make(kind: str, spec: dict, folder: Path, n: int) -> tuple[Path, str]:
 def seed_assets(people: dict, projects: dict) -> None:
     from .assets.pipeline import make_renditions
     from .assets.services import add_file
-    from .comments.services import add_comment, set_resolved
-    from .review.services import record_approval
+    from .comments.services import add_comment
+    from .review.status import refresh
 
     owner = people["Olivia Novak"]
     versions_to_process = []
@@ -120,7 +129,7 @@ def seed_assets(people: dict, projects: dict) -> None:
         counter = 0
         for project_name, assets in PLAN.items():
             project = projects[project_name]
-            for title, specs, comments, outcome in assets:
+            for title, specs, comments, story in assets:
                 asset, made = None, []
                 uploader = people["Priya Shah"]
                 for kind, spec, weeks, note in specs:
@@ -140,12 +149,43 @@ def seed_assets(people: dict, projects: dict) -> None:
                     comment = add_comment(version, people[author], body, anchor=anchor, internal=internal)
                     comment.created_at = utcnow() - timedelta(weeks=weeks, hours=2)
                     if resolved:
-                        set_resolved(comment, people["Priya Shah"], True)
-                if outcome == "approved":
-                    record_approval(owner, made[-1], "Approved by email; the client's reply is in the project folder.")
+                        comment.resolved_at = comment.created_at + timedelta(days=2)
+                        comment.resolved_by_id = people["Priya Shah"].id
+                for step in story:
+                    _play(step, made, people, owner)
+                asset.current_version_id = made[-1].id
+                refresh(asset)
                 db.session.commit()
     for version_id in versions_to_process:
         make_renditions(version_id)
+
+
+def _play(step, made, people, owner) -> None:
+    """Replay one step of an asset's review history at its time in the past."""
+    from .review import engine
+    from .review.models import Channel, Verdict
+
+    index, weeks, *rest = step
+    version = made[index]
+    when = utcnow() - timedelta(weeks=weeks) + timedelta(hours=len(rest) * 3)
+    if rest == ["send"]:
+        db.session.flush()
+        if version.asset.current_version_id != version.id:
+            version.asset.current_version_id = version.id
+        engine.send_for_review(owner, version, now=when)
+        return
+    name, verdict, note = rest
+    review = engine.open_review_of(version)
+    person = people[name]
+    seat = engine.participant_for(review, person)
+    if seat is None:
+        return
+    client_side = person.is_client_contact
+    who = engine.Identity(channel=Channel.EMAIL_LINK if client_side else Channel.VIEWER,
+                          identified_by="email_link" if client_side else "account", name=person.name,
+                          email=person.email, user=person, ip="203.0.113.7" if client_side else "198.51.100.4",
+                          user_agent="Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) Safari/605.1.15")
+    engine.decide(seat, version.id, Verdict(verdict), note, who, now=when + timedelta(hours=5))
 
 
 def people_and_projects():

@@ -8,10 +8,10 @@ Every job runs in its own application context, hence its own database session.
 from __future__ import annotations
 
 import functools
-from contextlib import contextmanager
 import logging
 import os
 from collections.abc import Callable
+from contextlib import contextmanager
 
 from flask import Flask, current_app, has_app_context
 from huey import Huey

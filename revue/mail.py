@@ -11,9 +11,11 @@ messages stay ``pending`` and admins read them at Settings → Outbox.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
@@ -30,6 +32,10 @@ from .jobs import defer, job, periodic
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+PLACEHOLDER = re.compile(r"\{\{revue:(\w+):([\w-]+)\}\}")
+#: Secrets put into a message only when it is sent, so the outbox never stores them (E3):
+#: ``RESOLVERS["token"] = fn(arg) -> str``, used as ``{{revue:token:<arg>}}`` in a body.
+RESOLVERS: dict[str, Callable[[str], str]] = {}
 STUCK_AFTER = timedelta(minutes=10)
 
 
@@ -169,8 +175,16 @@ def _build(message: OutboxMessage) -> EmailMessage:
     email["Message-ID"] = message.message_id
     for name, value in (message.headers or {}).items():
         email[name] = value
-    email.set_content(message.text_body)
-    email.add_alternative(message.html_body, subtype="html")
+    made: dict[tuple[str, str], str] = {}
+
+    def fill(match: re.Match) -> str:
+        key = (match.group(1), match.group(2))
+        if key not in made:
+            made[key] = RESOLVERS[key[0]](key[1])
+        return made[key]
+
+    email.set_content(PLACEHOLDER.sub(fill, message.text_body))
+    email.add_alternative(PLACEHOLDER.sub(fill, message.html_body), subtype="html")
     return email
 
 

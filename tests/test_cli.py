@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from test_routes_csrf import throwaway_app
 
 from revue.db import Base, db
-from test_routes_csrf import throwaway_app
 
 
 def run(app, *args, **kwargs):

@@ -11,11 +11,14 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+import test_routes_csrf as shared
 from markupsafe import escape
 from sqlalchemy import select
+from test_routes_csrf import RULES, build_url, rule_id
 
 from revue.db import db
-from test_routes_csrf import RULES, build_url, fresh_request_state, rule_id  # noqa: F401  (fixture)
+
+fresh_request_state = shared.fresh_request_state  # a fixture shared with test_routes_csrf
 
 ATTACK = '<img src=x onerror=alert(1)> hx-get="/x" {{ 7*7 }}'
 READ_RULES = [r for r in RULES if r.methods and "GET" in r.methods]
@@ -59,7 +62,7 @@ def page_problems(body: str) -> list[str]:
 
 LABELS = ["client-name", "client-notes", "project-name", "workspace-name", "user-name", "user-title",
           "team-invitee", "contact-invitee", "contact-name"]
-WEBSITE = f'https://acme.example/"><img src=x onerror=alert(1)> hx-get="/x" {{{{ 7*7 }}}}'
+WEBSITE = 'https://acme.example/"><img src=x onerror=alert(1)> hx-get="/x" {{ 7*7 }}'
 
 
 @pytest.fixture

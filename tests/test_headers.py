@@ -14,10 +14,14 @@ import urllib.error
 import urllib.request
 
 import pytest
+import test_routes_csrf as shared
 from sqlalchemy import text
+from test_routes_csrf import RULES, build_url, rule_id, throwaway_app
 
 from revue.db import db
-from test_routes_csrf import RULES, build_url, fresh_request_state, rule_id, throwaway_app, world  # noqa: F401
+
+fresh_request_state = shared.fresh_request_state  # a fixture shared with test_routes_csrf
+world = shared.world  # a fixture shared with test_routes_csrf
 
 READ_RULES = [r for r in RULES if r.methods and "GET" in r.methods]
 
@@ -180,7 +184,7 @@ def test_gunicorn_sends_no_version_banner(tmp_path):
     finally:
         proc.terminate()
         proc.communicate(timeout=15)
-    for status, headers, body in (ok, missing):
+    for _status, headers, _body in (ok, missing):
         server = headers.get("Server", "")
         assert "/" not in server and "werkzeug" not in server.lower() and "python" not in server.lower()
         assert headers.get("X-Content-Type-Options") == "nosniff"

@@ -11,10 +11,14 @@ import hashlib
 import re
 
 import pytest
+import test_routes_csrf as shared
 from sqlalchemy import select
+from test_routes_csrf import RULES, build_url, rule_id
 
 from revue.db import Base, db
-from test_routes_csrf import RULES, build_url, fresh_request_state, rule_id, world  # noqa: F401  (fixtures)
+
+fresh_request_state = shared.fresh_request_state  # a fixture shared with test_routes_csrf
+world = shared.world  # a fixture shared with test_routes_csrf
 
 SKIP_TABLES = {"activities", "user_sessions", "throttles", "outbox"}
 SKIP_COLUMNS = re.compile(r"(^|_)(opened|last_used)_at$")

@@ -18,7 +18,7 @@ from huey import crontab
 from sqlalchemy import select, update
 
 from ..db import db, utcnow
-from ..jobs import job, periodic
+from ..jobs import defer, job, periodic
 from ..storage import get_storage, new_key
 from .media import MediaError
 from .media import Rendition as MediaRendition
@@ -141,10 +141,12 @@ def rescue() -> int:
         if version.attempts >= MAX_ATTEMPTS:
             version.state, version.processed_at = VersionState.FAILED, now
             version.failure = "Processing was interrupted several times. Try again, or upload the file again."
+            log.warning("version %s failed: interrupted %d times", version.id, version.attempts)
+        else:
+            # queued once this commits; no ORM access afterwards (on SQLite a lazy load would
+            # open a write transaction that an inline job then waits on)
+            defer(process_version, version.id)
     db.session.commit()
-    for version in stuck:
-        if version.state == VersionState.PROCESSING:
-            process_version(version.id)
     return len(stuck)
 
 

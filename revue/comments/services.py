@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import url_for
+from flask import current_app, has_request_context, url_for
 from sqlalchemy import func, select
 
 from .. import activity, mail
@@ -185,7 +185,7 @@ def _mentions(comment: Comment, version: AssetVersion) -> None:
         db.session.add(Mention(comment_id=comment.id, user_id=user.id, notified_at=utcnow()))
         mail.queue(user.email, f"{comment.author_name} mentioned you on “{version.asset.title}”", "mention",
                    kind="mention", to_name=user.name, comment=comment, version=version,
-                   link=url_for("review.viewer", version_id=version.id, _anchor=f"c{comment.id}"))
+                   link=_path("review.viewer", version_id=version.id, _anchor=f"c{comment.id}"))
     db.session.flush()
 
 
@@ -193,3 +193,11 @@ def _handles_of(user: User) -> set[str]:
     """``@mia@example.com``, ``@miamember`` or ``@mia`` all name Mia Member."""
     words = user.name.lower().split()
     return {user.email.lower(), "".join(words), *words[:1]}
+
+
+def _path(endpoint: str, **values) -> str:
+    """A link path also outside a request (a job, a CLI command, mail-in): emails put the base URL before it."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    with current_app.test_request_context("/"):
+        return url_for(endpoint, **values)

@@ -9,7 +9,7 @@ from .. import activity
 from ..accounts.models import Role, User
 from ..accounts.services import invitation_accepted
 from ..clients.models import Client
-from ..db import db, utcnow
+from ..db import db
 from ..errors import Conflict
 from .access import visible_projects
 from .models import Project, ProjectMember, ProjectStatus
@@ -78,14 +78,15 @@ DUE_FILTERS = {"overdue": "Overdue", "week": "Due within 7 days", "month": "Due 
 def search(user: User, *, q: str = "", client_id: int | None = None, status: str = "active", due: str = ""):
     """The project list: rows of (project, client name, member count), newest due first."""
     query = visible_projects(user).join(Client, Client.id == Project.client_id)
-    if q:
-        like = f"%{q.lower()}%"
-        query = query.where(or_(func.lower(Project.name).like(like), func.lower(Client.name).like(like)))
+    if q:  # % and _ are searched for, not wildcards
+        q = q.lower()
+        query = query.where(or_(func.lower(Project.name).contains(q, autoescape=True),
+                                func.lower(Client.name).contains(q, autoescape=True)))
     if client_id:
         query = query.where(Project.client_id == client_id)
     if status in ("active", "archived"):
         query = query.where(Project.status == ProjectStatus(status))
-    today = utcnow().date()
+    today = date.today()  # the same "today" as the due dates shown (the ``today`` template global)
     if due == "overdue":
         query = query.where(Project.due_date < today)
     elif due in ("week", "month"):

@@ -140,7 +140,7 @@ def open_stage(stage: ReviewStage, people, *, now: datetime) -> None:
     activity.record("review.stage_opened", subject=stage, project_id=review.project_id, review_id=review.id,
                     stage=stage.name)
     for participant in stage.participants:
-        notify.review_request(participant, issue_token(participant, now=now))
+        notify.review_request(participant)
 
 
 def issue_token(participant: Participant, *, now: datetime | None = None) -> str:
@@ -327,7 +327,7 @@ def add_participant(actor: User, stage: ReviewStage, *, user: User | None, email
     db.session.flush()
     activity.record("review.reviewer_added", actor=actor, subject=stage.review, project_id=stage.review.project_id,
                     reviewer=participant.email)
-    notify.review_request(participant, issue_token(participant, now=now))
+    notify.review_request(participant)
     return participant
 
 

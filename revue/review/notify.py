@@ -65,11 +65,26 @@ def send(*, user: User | None, email: str, kind: str, title: str, url: str, proj
     return note
 
 
-def review_request(participant, token: str) -> None:
+def token_link(participant) -> str:
+    """The personal link's path; its token is made when the email is sent (see mail.RESOLVERS)."""
+    return url_for("links.email_landing", token="T")[:-1] + "{{revue:token:%d}}" % participant.id
+
+
+def _issue_for(participant_id: str) -> str:
+    from .engine import issue_token
+    from .models import Participant
+
+    return issue_token(db.session.get(Participant, int(participant_id)))
+
+
+mail.RESOLVERS["token"] = _issue_for
+
+
+def review_request(participant, token: str | None = None) -> None:
     stage = participant.stage
     review = stage.review
     version, asset = review.version, review.asset
-    link = url_for("links.email_landing", token=token)
+    link = token_link(participant)
     send(user=participant.user, email=participant.email, kind="review_request",
          title=f"{asset.title} {version.label} is waiting for your {'decision' if participant.decides else 'comments'}",
          url=url_for("review.viewer", version_id=version.id) if participant.user else "",
@@ -78,11 +93,11 @@ def review_request(participant, token: str) -> None:
          review=review, version=version, asset=asset, link=link, name=participant.display_name)
 
 
-def reminder(participant, token: str, *, overdue: bool) -> None:
+def reminder(participant, token: str | None = None, *, overdue: bool) -> None:
     stage = participant.stage
     review = stage.review
     version, asset = review.version, review.asset
-    link = url_for("links.email_landing", token=token)
+    link = token_link(participant)
     send(user=participant.user, email=participant.email, kind="reminder",
          title=f"Reminder: {asset.title} {version.label}", url="", project_id=review.project_id,
          template="reminder", subject=f"{'Overdue' if overdue else 'Reminder'}: {asset.title} {version.label} "

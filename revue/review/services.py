@@ -51,12 +51,12 @@ def record_approval(member: User, version: AssetVersion, note: str) -> Decision:
 
 def nudge(member: User, participant) -> None:
     """A manual reminder from the team."""
-    from . import engine, notify
+    from . import notify
 
     if participant.removed_at is not None or participant.stage.status.value != "open":
         raise Conflict("This reviewer has nothing open to decide.")
     participant.reminded_at = utcnow()
-    notify.reminder(participant, engine.issue_token(participant), overdue=_overdue(participant))
+    notify.reminder(participant, overdue=_overdue(participant))
     activity.record("review.nudged", actor=member, subject=participant.stage.review,
                     project_id=participant.stage.review.project_id, reviewer=participant.email)
 
@@ -107,13 +107,13 @@ def due_reminders(now) -> list:
 
 
 def send_reminders(now=None) -> int:
-    from . import engine, notify
+    from . import notify
 
     now = now or utcnow()
     sent = 0
     for participant in due_reminders(now):
         participant.reminded_at = now
-        notify.reminder(participant, engine.issue_token(participant, now=now), overdue=_overdue(participant, now))
+        notify.reminder(participant, overdue=_overdue(participant, now))
         sent += 1
     db.session.commit()
     return sent

@@ -111,16 +111,24 @@ def test_a_version_already_being_processed_is_not_claimed_twice(app_ctx, member,
 
 
 @pytest.fixture
-def lost_jobs(monkeypatch):
-    """Every job "dies" right after claiming its version, as a killed worker would."""
+def lose_jobs(monkeypatch):
+    """``runs = lose_jobs()``: from now on every job "dies" right after claiming its version, as a
+    killed worker would; ``runs`` lists the versions it was started for."""
     runs = []
 
     def claim_then_die(version_id):
-        runs.append(version_id)
-        pipeline._claim(version_id)
+        from revue.jobs import _app
 
-    monkeypatch.setattr(pipeline, "process_version", claim_then_die)
-    return runs
+        runs.append(version_id)
+        with _app().app_context():
+            pipeline._claim(version_id)
+            db.session.remove()
+
+    def start():
+        monkeypatch.setattr(pipeline, "process_version", claim_then_die)
+        return runs
+
+    return start
 
 
 def make_stuck(version_id: int, *, attempts: int) -> None:
@@ -139,8 +147,9 @@ def test_rescue_runs_a_lost_job_again(app_ctx, member, project, create_asset):
     assert version.state == VersionState.READY and version.attempts == 2
 
 
-def test_rescue_gives_up_after_max_attempts(app_ctx, member, project, create_asset, lost_jobs):
+def test_rescue_gives_up_after_max_attempts(app_ctx, member, project, create_asset, lose_jobs):
     version = create_asset(project, member, "logo.png")
+    lost_jobs = lose_jobs()
     make_stuck(version.id, attempts=0)
     for _ in range(pipeline.MAX_ATTEMPTS + 3):
         pipeline.rescue()
@@ -156,10 +165,11 @@ def test_rescue_gives_up_after_max_attempts(app_ctx, member, project, create_ass
     assert pipeline.rescue() == 0  # and it stays failed
 
 
-def test_rescue_leaves_fresh_and_running_jobs_alone(app_ctx, member, project, create_asset, lost_jobs):
+def test_rescue_leaves_fresh_and_running_jobs_alone(app_ctx, member, project, create_asset, lose_jobs):
     running = create_asset(project, member, "logo.png")
     running.state, running.started_at = VersionState.PROCESSING, utcnow()
     queued = create_asset(project, member, "pic.webp")
+    lost_jobs = lose_jobs()
     queued.state, queued.started_at = VersionState.PROCESSING, None  # just uploaded, job not started yet
     db.session.commit()
     assert pipeline.rescue() == 0 and lost_jobs == []
