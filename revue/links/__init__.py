@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("links", __name__)
 
-from . import emailed, models, routes_unsubscribe  # noqa: E402,F401
+from . import emailed, guest, manage, models, routes_unsubscribe  # noqa: E402,F401

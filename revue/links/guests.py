@@ -44,6 +44,8 @@ def action_token(raw: str | None) -> ActionToken | None:
 def current_token() -> ActionToken:
     token = action_token(session.get(SESSION_KEY))
     if token is None:
-        abort(404)
+        from .emailed import invalid
+
+        abort(invalid())  # the same plain page as an unknown link (E5)
     request.revue_guest = True  # pages are private: no-store
     return token

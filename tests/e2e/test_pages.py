@@ -90,7 +90,8 @@ def demo_site(app, tmp_path_factory) -> Iterator[LiveServer]:
                          request_handler=QuietHandler)
     url = f"http://127.0.0.1:{server.server_port}"
     demo_app = make_app(app, tmp_path_factory.mktemp("demo"), BASE_URL=url)
-    with demo_app.app_context():
+    # As `flask revue seed-demo` does: emails queued by the seed build their links in a request context.
+    with demo_app.test_request_context(base_url=url):
         demo.seed()
         db.session.commit()
         target["login"] = demo.login_if_unchanged()

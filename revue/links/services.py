@@ -1,0 +1,80 @@
+"""Review links: create, revoke, and find what a link covers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from .. import activity
+from ..accounts import passwords
+from ..accounts.models import User
+from ..assets.models import Asset, AssetVersion
+from ..db import db, utcnow
+from ..errors import DomainError
+from ..projects.models import Project
+from ..review.models import Review, ReviewStatus
+from ..tokens import digest, new_token
+from .models import ReviewLink, ReviewLinkAsset
+
+
+def create_link(actor: User, project: Project, *, label: str = "", asset_ids: list[int] | None = None,
+                can_comment: bool = True, can_decide: bool = False, can_download: bool = False,
+                password: str = "", expires_at: datetime | None = None) -> tuple[ReviewLink, str]:
+    if expires_at is not None and expires_at <= utcnow():
+        raise DomainError("Choose an expiry date in the future.")
+    raw, token_hash = new_token()
+    link = ReviewLink(project_id=project.id, token_hash=token_hash, label=label.strip()[:120],
+                      can_comment=can_comment, can_decide=can_decide, can_download=can_download,
+                      password_hash=passwords.hash_password(password) if password else None,
+                      expires_at=expires_at, created_by_id=actor.id)
+    for asset_id in asset_ids or []:
+        asset = db.session.get(Asset, asset_id)
+        if asset is None or asset.project_id != project.id:
+            raise DomainError("Choose assets of this project.")
+        link.assets.append(ReviewLinkAsset(asset_id=asset.id))
+    db.session.add(link)
+    db.session.flush()
+    activity.record("link.created", actor=actor, subject=link, project_id=project.id,
+                    assets=len(link.assets), decide=can_decide)
+    return link, raw
+
+
+def revoke(actor: User, link: ReviewLink) -> None:
+    if link.revoked_at is None:
+        link.revoked_at = utcnow()
+        activity.record("link.revoked", actor=actor, subject=link, project_id=link.project_id)
+
+
+def by_token(raw: str | None) -> ReviewLink | None:
+    if not raw:
+        return None
+    link = db.session.scalar(select(ReviewLink).where(ReviewLink.token_hash == digest(raw)))
+    if link is None or not link.usable(utcnow()) or link.project.archived:
+        return None
+    return link
+
+
+def reviewable_version(asset: Asset) -> AssetVersion | None:
+    """What a guest sees of an asset: the newest version that was sent for review (never a draft)."""
+    return db.session.scalar(
+        select(AssetVersion).join(Review, Review.version_id == AssetVersion.id)
+        .where(AssetVersion.asset_id == asset.id, AssetVersion.deleted_at.is_(None),
+               Review.status != ReviewStatus.CANCELLED)
+        .order_by(AssetVersion.number.desc()).limit(1))
+
+
+def covered_assets(link: ReviewLink) -> list[tuple[Asset, AssetVersion]]:
+    query = select(Asset).where(Asset.project_id == link.project_id, Asset.archived_at.is_(None))
+    if link.assets:
+        query = query.where(Asset.id.in_([a.asset_id for a in link.assets]))
+    found = []
+    for asset in db.session.scalars(query.order_by(Asset.title)):
+        version = reviewable_version(asset)
+        if version is not None:
+            found.append((asset, version))
+    return found
+
+
+def covers(link: ReviewLink, asset_id: int) -> tuple[Asset, AssetVersion] | None:
+    return next(((a, v) for a, v in covered_assets(link) if a.id == asset_id), None)
