@@ -27,7 +27,7 @@ run: $(VENV)/.installed
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(FLASK) revue worker & \
 	  $(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(PORT) --access-logfile - \
-	    --graceful-timeout 5 --no-control-socket 'revue:create_app()'
+	    --graceful-timeout 5 --no-control-socket --logger-class revue.gunicorn_logging.RedactingLogger 'revue:create_app()'
 
 ## make test: install dev dependencies and run the suite (see README for the switches).
 test: $(VENV)/.installed-dev

@@ -132,8 +132,10 @@ def child(task: str, src: str, out_dir: str) -> dict[str, float]:
     elif task == "sandboxed":
         result = _sandboxed(src, out_dir)
     else:
-        from revue.assets import media
+        from revue.assets import media, media_vips
 
+        if task == "pillow":  # our code with its libvips path switched off
+            media_vips.MIN_PIXELS = 10**12
         detected = media.detect(src, os.path.basename(src))
         first: list[float] = []
         started = time.perf_counter()
@@ -211,10 +213,16 @@ def have_vips() -> bool:
 
 
 def report_raster(name: str, src: Path, runs: int, vips: bool) -> None:
-    results = measure(["ours", "vips", "sandboxed"] if vips else ["ours", "sandboxed"], src, runs)
-    ours, theirs, boxed = results["ours"], results.get("vips"), results.get("sandboxed")
+    tasks = ["ours", "vips", "sandboxed"] if vips else ["ours", "sandboxed"]
+    if vips and src.suffix == ".png":
+        tasks.append("pillow")
+    results = measure(tasks, src, runs)
+    ours, theirs, boxed, pillow = (results.get(task) for task in ("ours", "vips", "sandboxed", "pillow"))
+    assert ours is not None
     print(f"{name} ({src.stat().st_size / 1e6:.1f} MB file, {RASTER_SIZE[0]}x{RASTER_SIZE[1]})")
     print(f"  ours  process():      {ours['seconds']:6.3f} s  peak {ours['maxrss_mb']:6.0f} MB")
+    if pillow:
+        print(f"  ours, Pillow only:    {pillow['seconds']:6.3f} s  peak {pillow['maxrss_mb']:6.0f} MB")
     if boxed:
         print(f"  ours  run_sandboxed:  {boxed['seconds']:6.3f} s  (includes starting the worker process)")
     if theirs:

@@ -51,6 +51,13 @@ def get_metadata():
     return target_db.metadata
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave the full-text search machinery (SQLite FTS5 shadow tables) out of autogenerate and check."""
+    if type_ == "table" and name and name.startswith("comments_fts"):
+        return False
+    return True
+
+
 def render_item(type_, obj, autogen_context):
     """Write Revue's UTC column type as a plain timezone-aware DateTime."""
     from revue.db import UTCDateTime
@@ -101,6 +108,7 @@ def run_migrations_online():
 
     conf_args = current_app.extensions['migrate'].configure_args
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

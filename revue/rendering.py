@@ -11,7 +11,8 @@ from .extensions import htmx
 
 
 def wants_fragment() -> bool:
-    return bool(htmx) and not htmx.boosted
+    """htmx asked for a region (not a boosted navigation, not a history restore, which needs the page)."""
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def render(page: str, partial: str | None = None, *, status: int = 200, **context: Any) -> Response:
@@ -38,7 +39,8 @@ def see_other(location: str) -> Response:
 def next_url(default: str) -> str:
     """A same-site ``next`` parameter, or ``default``."""
     target = request.values.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    unsafe = "\\" in target or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target)
+    if target.startswith("/") and not target.startswith("//") and not unsafe:
         return target
     return default
 

@@ -17,6 +17,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
+from flask import has_app_context
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, event, text
@@ -51,7 +52,7 @@ def database_config(tmp_dir, name: str) -> dict:
     if BACKEND == "postgres":
         if not PG_URL:
             pytest.exit("REVUE_TEST_BACKEND=postgres needs REVUE_TEST_DATABASE_URL", returncode=2)
-        url, options = pg_schema_url(f"revue_{name}_{worker_id()}")
+        url, options = pg_schema_url(f"revue_{name}_{worker_id()}_{os.getpid()}")
         return {"DATABASE_URL": url, "SQLALCHEMY_ENGINE_OPTIONS": options}
     return {"DATABASE_URL": f"sqlite:///{tmp_dir}/{name}.db"}
 
@@ -129,6 +130,12 @@ class CSRFClient(FlaskClient):
             headers.setdefault("X-CSRFToken", self.csrf_token())
             headers.setdefault("Referer", "https://localhost/")  # browsers send it same-origin (HTTPS check)
             kwargs["headers"] = headers
+        if has_app_context():
+            # A test holding an app context (app_ctx) must not share it with the request: each request
+            # gets its own app context, database session and flask-login user, as in production.
+            db.session.commit()
+            with self.application.app_context():
+                return super().open(*args, **kwargs)
         return super().open(*args, **kwargs)
 
 

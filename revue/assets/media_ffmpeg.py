@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import IO
 
 from .media_types import MEMORY_MESSAGE, MediaError
 
@@ -88,7 +89,7 @@ def _cap_memory(pid: int) -> None:
         resource.prlimit(pid, resource.RLIMIT_CORE, (0, 0))
 
 
-def _spawn(args: list[str], stdout: int, stderr: object) -> subprocess.Popen[bytes]:
+def _spawn(args: list[str], stdout: int, stderr: IO[bytes]) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         _command(args),
         stdin=subprocess.DEVNULL,

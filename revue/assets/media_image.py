@@ -15,6 +15,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 
 from PIL import Image, ImageCms
 
@@ -143,7 +144,7 @@ _ANIMATED_FORMATS = ("GIF", "PNG", "WEBP", "AVIF")  # (for PSD and TIFF, "frames
 def _metadata(im: Image.Image) -> dict[str, int]:
     metadata = {"width": im.width, "height": im.height}
     if im.format in _ANIMATED_FORMATS and getattr(im, "is_animated", False):
-        metadata["frames"] = im.n_frames
+        metadata["frames"] = getattr(im, "n_frames", 1)
     return metadata
 
 
@@ -174,7 +175,7 @@ def _to_8bit(im: Image.Image) -> Image.Image:
     if im.mode.startswith("I;16"):
         im = im.convert("I")
         return shrink(im.point(lambda v: v * (1 / 257)).convert("L"), PREVIEW_MAX)
-    low, high = im.getextrema()
+    low, high = cast(tuple[float, float], im.getextrema())
     span = (high - low) or 1
     return shrink(im.point(lambda v: (v - low) * (255 / span)).convert("L"), PREVIEW_MAX)
 

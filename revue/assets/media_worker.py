@@ -69,11 +69,12 @@ def run_sandboxed(
     Raises :class:`MediaError` (``reason`` "timeout", "memory" or "invalid") on failure;
     files already written to ``out_dir`` are then the caller's to discard.
     """
+    out_dir = os.path.abspath(out_dir)
     request = {
         "path": os.path.abspath(path),
         "kind": kind,
         "mime": mime,
-        "out_dir": os.path.abspath(out_dir),
+        "out_dir": out_dir,
         "max_pixels": max_pixels,
         "memory_mb": memory_mb,
         "cpu_s": int(timeout_s * max(2, os.cpu_count() or 1)) + 5,
@@ -96,7 +97,7 @@ def run_sandboxed(
         if final is None or not final.get("ok"):
             stderr.seek(0)
             _log_tail(stderr, proc.returncode, final)
-    return _result(final, proc.returncode, timeout_s, request["out_dir"])
+    return _result(final, proc.returncode, timeout_s, out_dir)
 
 
 def _child_env() -> dict[str, str]:

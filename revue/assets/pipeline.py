@@ -40,7 +40,7 @@ def make_renditions(version_id: int) -> str:
     if version.kind == MediaKind.OTHER:  # nothing to preview; PostScript never meets a decoder (F2)
         version.meta, version.state, version.processed_at = {}, VersionState.READY, utcnow()
         db.session.commit()
-        return version.state.value
+        return VersionState.READY.value
     storage = get_storage(current_app)
     for old in list(version.renditions):  # leftovers of an earlier, failed attempt
         storage.delete(old.storage_key)

@@ -53,9 +53,11 @@ def start_upload():
 
 
 def _own_upload(upload_id: str) -> Upload:
+    """The caller's own upload, while they may still add work to its project."""
     upload = db.session.get(Upload, upload_id)
     if upload is None or upload.user_id != current_user.id:
         abort(404)
+    project_for(current_user, upload.project_id, manage=True)
     return upload
 
 

@@ -46,8 +46,11 @@ def _author_fields(author: User | Guest) -> dict:
     return {"author_id": author.id}
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # not tab or line breaks
+
+
 def _clean(body: str) -> str:
-    body = (body or "").strip()
+    body = CONTROL.sub("", (body or "").replace("\r\n", "\n")).strip()
     if not body:
         raise InvalidComment("Write a comment first.")
     if len(body) > MAX_BODY:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from .. import activity
 from ..accounts.models import Role, User
@@ -72,6 +73,8 @@ def send_for_review(actor: User, version: AssetVersion, *, start_at: int = 1, no
         raise Conflict(f"{version.label} is already in review.")
     workflow = workflows.for_project(asset.project)
     plan = [(stage, expand_reviewers(stage, asset.project)) for stage in workflow.stages]
+    if not any(stage.position >= start_at >= 1 for stage, _people in plan):
+        raise DomainError(f"This workflow has no stage {start_at} to start at.")
     for stage, people in plan:
         if stage.position >= start_at and not any(decides for _, _, _, decides in people):
             raise DomainError(f"The “{stage.name}” stage has nobody who can decide. Add reviewers to the "
@@ -189,6 +192,10 @@ def decide(participant: Participant, version_id: int, verdict: Verdict, note: st
     stage = participant.stage
     review = stage.review
     version = db.session.get(AssetVersion, review.version_id)
+    if request_key:
+        earlier = db.session.scalar(select(Decision).where(Decision.request_key == request_key))
+        if earlier is not None:  # the same form posted again (a double click, a retry): one row (E6)
+            return _same_form(earlier, participant, version)
     if version_id != review.version_id or version.asset.current_version_id != version.id \
             or review.status == ReviewStatus.CANCELLED:
         raise StaleVersion(f"You were looking at an older version. {version.asset.title} has moved on: "
@@ -205,8 +212,6 @@ def decide(participant: Participant, version_id: int, verdict: Verdict, note: st
         raise DomainError("Say what should change: write a note, or pin a comment on the artwork first.")
     if verdict == Verdict.APPROVED_WITH_CHANGES and not note:
         raise DomainError("Write the changes to make on the final file.")
-    if request_key and db.session.scalar(select(Decision.id).where(Decision.request_key == request_key)):
-        return db.session.scalar(select(Decision).where(Decision.request_key == request_key))
     decision = Decision(
         version_id=version.id, asset_id=version.asset_id, review_id=review.id, stage_id=stage.id,
         participant_id=participant.id, verdict=verdict, channel=who.channel, note=note, binding=True,
@@ -215,9 +220,16 @@ def decide(participant: Participant, version_id: int, verdict: Verdict, note: st
         file_sha256=version.sha256, ip=who.ip, user_agent=who.user_agent[:300], request_key=request_key,
         created_at=now,
     )
-    db.session.add(decision)
+    try:
+        with db.session.begin_nested():
+            db.session.add(decision)
+    except IntegrityError:  # the same form, posted twice at the same moment: the other request's row stands
+        earlier = db.session.scalar(select(Decision).where(Decision.request_key == request_key)) \
+            if request_key else None
+        if earlier is None:
+            raise
+        return _same_form(earlier, participant, version)
     participant.decided_at = now
-    db.session.flush()
     changed = db.session.scalar(select(func.count(Decision.id)).where(Decision.participant_id == participant.id)) > 1
     activity.record("decision.changed" if changed else "decision.made", actor=who.user,
                     actor_label=None if who.user else who.email, subject=decision, project_id=review.project_id,
@@ -225,6 +237,13 @@ def decide(participant: Participant, version_id: int, verdict: Verdict, note: st
     evaluate(stage, now=now)
     notify.decision_made(decision, stage)
     return decision
+
+
+def _same_form(earlier: Decision, participant: Participant, version: AssetVersion) -> Decision:
+    """A decision form is good for one decision, by the person it was shown to, on its version (E4, E6)."""
+    if earlier.participant_id != participant.id or earlier.version_id != version.id:
+        raise Conflict("This form was already used. Reload the page and decide again.")
+    return earlier
 
 
 def advisory(version: AssetVersion, verdict: Verdict, note: str, who: Identity) -> Decision:
@@ -308,6 +327,11 @@ def evaluate(stage: ReviewStage, *, now: datetime) -> None:
 
 def remove_participant(actor: User, participant: Participant, *, now: datetime | None = None) -> None:
     now = now or utcnow()
+    stage = participant.stage
+    if participant.removed_at is not None:
+        raise Conflict(f"{participant.display_name} is no longer a reviewer.")
+    if stage.status != StageStatus.OPEN or stage.review.status != ReviewStatus.OPEN:
+        raise Conflict("Reviewers can be removed from the open stage only.")
     participant.removed_at = now
     db.session.execute(update(ActionToken).where(ActionToken.participant_id == participant.id)
                         .values(expires_at=now).execution_options(synchronize_session=False))
@@ -319,9 +343,12 @@ def remove_participant(actor: User, participant: Participant, *, now: datetime |
 def add_participant(actor: User, stage: ReviewStage, *, user: User | None, email: str, name: str,
                     decides: bool = True, now: datetime | None = None) -> Participant:
     now = now or utcnow()
-    if stage.status != StageStatus.OPEN:
+    if stage.status != StageStatus.OPEN or stage.review.status != ReviewStatus.OPEN:
         raise Conflict("Reviewers can be added to the open stage only.")
-    participant = Participant(user_id=user.id if user else None, email=(user.email if user else email).lower(),
+    address = (user.email if user else email).strip().lower()
+    if any(p.removed_at is None and p.email == address for p in stage.participants):
+        raise Conflict(f"{address} is already a reviewer of this stage.")
+    participant = Participant(user_id=user.id if user else None, email=address,
                               name=user.name if user else name, decides=decides, invited_at=now)
     stage.participants.append(participant)
     db.session.flush()
@@ -336,6 +363,12 @@ def reopen(admin: User, review: Review, *, now: datetime | None = None) -> None:
         raise NotAllowed("Only an admin can reopen an approved version.")
     if review.status != ReviewStatus.APPROVED:
         raise Conflict("Only an approved review can be reopened.")
+    version = review.version
+    if version.deleted_at is not None or review.asset.current_version_id != version.id:
+        raise StaleVersion(f"{version.label} is no longer the current version of “{review.asset.title}”: "
+                           "send the current version for review instead.")
+    if open_review_of_asset(review.asset_id) is not None:
+        raise Conflict(f"“{review.asset.title}” is in review already; finish or withdraw that review first.")
     now = now or utcnow()
     review.status, review.locked, review.closed_at = ReviewStatus.OPEN, False, None
     last = review.stages[-1]
@@ -361,6 +394,11 @@ def restart_stage(version: AssetVersion) -> int:
         .where(Review.asset_id == version.asset_id, ReviewStage.status == StageStatus.CHANGES_REQUESTED)
         .order_by(Review.opened_at.desc()).limit(1))
     return previous or 1
+
+
+def open_review_of_asset(asset_id: int) -> Review | None:
+    return db.session.scalar(select(Review).where(Review.asset_id == asset_id, Review.status == ReviewStatus.OPEN)
+                             .limit(1))
 
 
 def open_review_of(version: AssetVersion) -> Review | None:

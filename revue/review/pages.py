@@ -20,7 +20,7 @@ from ..projects.services import members as project_members
 from ..rendering import render, see_other
 from ..storage import get_storage
 from . import bp, notify, pdf, workflows
-from .models import Decision, Notification, Review, Rule, StageReviewer, Workflow, WorkflowStage
+from .models import Decision, Notification, Review, Rule, Workflow, WorkflowStage
 
 # -- approval record ---------------------------------------------------------------------------
 
@@ -69,11 +69,11 @@ def record_pdf(version_id: int):
 @agency_required
 def workflow(project_id: int):
     project = project_for(current_user, project_id, manage=True)
-    flow = workflows.for_project(project)
-    db.session.commit()
+    flow, own = workflows.shown_for(project)
     team = project_members(project)
     contacts = list(db.session.scalars(select(User).where(User.client_id == project.client_id, User.active)))
-    return render("review/workflow.html", project=project, workflow=flow, templates=workflows.templates(),
+    return render("review/workflow.html", project=project, workflow=flow, own=own,
+                  templates=workflows.templates(create=False),
                   team=team, contacts=contacts, rules=list(Rule))
 
 
@@ -96,9 +96,9 @@ def workflow_action(project_id: int):
                                 required=form.get("required", type=int) or 1, due_days=form.get("due_days", type=int) or 0,
                                 internal=form.get("internal") == "1")
         elif action == "remove_stage":
-            workflows.remove_stage(current_user, flow, _stage_of(flow, form.get("stage_id", type=int)))
+            workflows.remove_stage(current_user, flow, _stage_of(flow, form.get("stage", type=int)))
         elif action == "add_reviewer":
-            stage = _stage_of(flow, form.get("stage_id", type=int))
+            stage = _stage_of(flow, form.get("stage", type=int))
             who = form.get("who", "")
             user = db.session.get(User, int(who.split(":")[1])) if who.startswith("user:") else None
             if user is not None and not (user.client_id == project.client_id or user.is_agency):
@@ -107,10 +107,11 @@ def workflow_action(project_id: int):
                                    name=form.get("name", ""), all_client_contacts=who == "contacts",
                                    all_project_members=who == "team", decides=form.get("decides", "1") == "1")
         elif action == "remove_reviewer":
-            reviewer = db.get_or_404(StageReviewer, form.get("reviewer_id", type=int))
-            if reviewer.stage.workflow_id != flow.id:
+            stage = _stage_of(flow, form.get("stage", type=int))
+            index = form.get("reviewer", type=int)
+            if index is None or not 0 <= index < len(stage.reviewers):
                 abort(404)
-            reviewer.stage.reviewers.remove(reviewer)
+            stage.reviewers.pop(index)
         elif action == "restart":
             flow.restart_at_requesting_stage = form.get("value") == "1"
         else:
@@ -124,8 +125,8 @@ def workflow_action(project_id: int):
     return see_other(url_for("review.workflow", project_id=project.id))
 
 
-def _stage_of(flow: Workflow, stage_id: int | None) -> WorkflowStage:
-    stage = next((s for s in flow.stages if s.id == stage_id), None)
+def _stage_of(flow: Workflow, position: int | None) -> WorkflowStage:
+    stage = next((s for s in flow.stages if s.position == position), None)
     if stage is None:
         abort(404)
     return stage

@@ -17,14 +17,15 @@ STANDARD = ("Standard: team, then client", [
 ])
 
 
-def templates() -> list[Workflow]:
+def templates(*, create: bool = True) -> list[Workflow]:
+    """The workspace templates; the standard one is made on first use (a transient copy when reading)."""
     found = list(db.session.scalars(select(Workflow).where(Workflow.project_id.is_(None)).order_by(Workflow.id)))
     if not found:
-        found = [_standard_template()]
+        found = [_standard_template(persist=create)]
     return found
 
 
-def _standard_template() -> Workflow:
+def _standard_template(*, persist: bool = True) -> Workflow:
     name, stages = STANDARD
     workflow = Workflow(name=name, is_default=True)
     for position, (stage_name, rule, required, due_days, internal, reviewers) in enumerate(stages, start=1):
@@ -32,13 +33,14 @@ def _standard_template() -> Workflow:
                               internal=internal)
         stage.reviewers = [StageReviewer(**r) for r in reviewers]
         workflow.stages.append(stage)
-    db.session.add(workflow)
-    db.session.flush()
+    if persist:
+        db.session.add(workflow)
+        db.session.flush()
     return workflow
 
 
-def default_template() -> Workflow:
-    all_templates = templates()
+def default_template(*, create: bool = True) -> Workflow:
+    all_templates = templates(create=create)
     return next((w for w in all_templates if w.is_default), all_templates[0])
 
 
@@ -61,6 +63,12 @@ def for_project(project: Project) -> Workflow:
     """The project's workflow, copied from the default template the first time it is needed."""
     workflow = db.session.scalar(select(Workflow).where(Workflow.project_id == project.id))
     return workflow or copy(default_template(), project=project)
+
+
+def shown_for(project: Project) -> tuple[Workflow, bool]:
+    """What a read shows: the project's own workflow, or (unsaved) the default template; GET writes nothing."""
+    workflow = db.session.scalar(select(Workflow).where(Workflow.project_id == project.id))
+    return (workflow, True) if workflow is not None else (default_template(create=False), False)
 
 
 def apply_template(actor: User, project: Project, template: Workflow) -> Workflow:

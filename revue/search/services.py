@@ -99,8 +99,12 @@ class Results:
         return not (self.projects or self.assets or self.comments)
 
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def clean_query(raw: str | None) -> str:
-    return " ".join((raw or "").split())[:MAX_QUERY]
+    """One line of at most MAX_QUERY characters, without control characters (PostgreSQL refuses NUL)."""
+    return " ".join(CONTROL.sub(" ", raw or "").split())[:MAX_QUERY]
 
 
 def search(user: User, q: str) -> Results:

@@ -1,9 +1,9 @@
 """SECURITY A4 (GC): failed logins spread over several gunicorn workers are throttled together.
 
 Real gunicorn, three sync workers, one database. The access log names the worker (pid)
-that answered each attempt. With counters kept per process every worker would allow its
-own failures up to the limit; kept in the database, the account is throttled once the
-limit is passed, whichever worker answers.
+that answered each attempt. With counters kept per process a worker would refuse only
+after the limit of failures of its own; kept in the database, the account is throttled
+once the limit is passed in total, whichever worker answers.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def server(gunicorn, revue_env):
                      "--password", "correct horse battery staple"]):
         done = subprocess.run(flask + command, env=revue_env, cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr[-2000:]
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # generous: a loaded CI machine boots slowly
     while time.monotonic() < deadline:
         if gunicorn.process.poll() is not None:
             raise AssertionError(f"gunicorn exited: {gunicorn.log_tail()}")
@@ -157,16 +157,20 @@ def test_failures_spread_over_workers_are_throttled_together(server, login_form)
     form = {"headers": {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
             "body": f"csrf_token={token}&email={EMAIL.replace('@', '%40')}&password=wrong+guess"}
 
-    answers = _one_request_per_worker(port, "POST", "/account/login", first_attempt=1, **form)
-    answers += _one_request_per_worker(port, "POST", "/account/login", first_attempt=4, **form)
+    answers = []
+    for first_attempt in (1, 4, 7):
+        answers += _one_request_per_worker(port, "POST", "/account/login", first_attempt=first_attempt, **form)
 
     statuses = [status for status, _ in answers]
-    assert statuses == [422] * (LIMIT + 1) + [429] * (5 - LIMIT), answers  # per process: 3 x (LIMIT + 1) failures
+    assert statuses[: LIMIT + 1] == [422] * (LIMIT + 1), answers
+    assert 429 in statuses, answers  # normally at attempt LIMIT + 2 (the first delay is 1 s)
     assert all(int(retry_after) >= 1 for status, retry_after in answers if status == 429)
-    workers = _workers_by_attempt(access_log, range(1, 7))
-    assert len(set(workers.values())) == 3, workers
-    # Two workers already make the proof: split over them, no process alone saw LIMIT + 1 failures.
-    assert len({workers[n] for n in range(1, LIMIT + 2)}) >= 2, workers
+    # With counters per process a worker refuses only after LIMIT + 1 failures of its own.
+    refused = statuses.index(429) + 1
+    workers = _workers_by_attempt(access_log, range(1, refused + 1))
+    own_failures = [n for n in range(1, refused) if workers[n] == workers[refused]]
+    assert len(own_failures) <= LIMIT, workers
+    assert len(set(workers.values())) >= 2, workers
 
 
 def _one_request_per_worker(port: int, method: str, path: str, *, headers=None, body: str = "", first_attempt=1):
@@ -185,7 +189,7 @@ def _one_request_per_worker(port: int, method: str, path: str, *, headers=None, 
             head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close", f"X-Attempt: {attempt}",
                     f"Content-Length: {len(body)}", *(f"{name}: {value}" for name, value in (headers or {}).items())]
             sock.sendall(("\r\n".join(head) + "\r\n").encode())
-        time.sleep(0.2)  # idle workers accept the waiting connections
+        time.sleep(0.3)  # idle workers accept the waiting connections
         for sock in socks:
             sock.sendall(b"\r\n" + body.encode())
             response = http.client.HTTPResponse(sock, method=method)

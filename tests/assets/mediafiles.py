@@ -100,6 +100,16 @@ def jpeg_html_polyglot(path: Path) -> Path:
     return path
 
 
+def psd_file(path: Path, size: tuple[int, int] = (8, 6)) -> Path:
+    """A minimal RGB Photoshop file: header, empty sections, raw planar composite (red)."""
+    w, h = size
+    header = b"8BPS" + struct.pack(">H6xHIIHH", 1, 3, h, w, 8, 3)
+    sections = struct.pack(">III", 0, 0, 0)
+    planes = b"\xff" * (w * h) + b"\x00" * (w * h) * 2
+    path.write_bytes(header + sections + struct.pack(">H", 0) + planes)
+    return path
+
+
 def pdf_file(path: Path, pages: int = 3, size: tuple[int, int] = (595, 842)) -> Path:
     """A multi-page PDF (one page per image; Pillow writes pages at 72 dpi = points)."""
     images = []

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import base64
 import os
-import struct
 import subprocess
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -37,7 +37,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "tif": mf.image_file(d / "a.tif", "TIFF"),
         "avif": mf.image_file(d / "a.avif", "AVIF"),
         "bmp": mf.image_file(d / "a.bmp", "BMP"),
-        "psd": _psd(d / "a.psd"),
+        "psd": mf.psd_file(d / "a.psd"),
         "svg": mf.svg_file(d / "a.svg"),
         "pdf": mf.pdf_file(d / "a.pdf", pages=3),
     }
@@ -48,37 +48,27 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return made
 
 
-def _psd(path: Path, size: tuple[int, int] = (8, 6)) -> Path:
-    """A minimal RGB Photoshop file: header, empty sections, raw planar composite (red)."""
-    w, h = size
-    header = b"8BPS" + struct.pack(">H6xHIIHH", 1, 3, h, w, 8, 3)
-    sections = struct.pack(">III", 0, 0, 0)
-    planes = b"\xff" * (w * h) + b"\x00" * (w * h) * 2
-    path.write_bytes(header + sections + struct.pack(">H", 0) + planes)
-    return path
-
-
-EXPECTED = {
-    "jpg": ("image", "image/jpeg"),
-    "png": ("image", "image/png"),
-    "gif": ("image", "image/gif"),
-    "webp": ("image", "image/webp"),
-    "tif": ("image", "image/tiff"),
-    "avif": ("image", "image/avif"),
-    "bmp": ("image", "image/bmp"),
-    "psd": ("image", "image/vnd.adobe.photoshop"),
-    "svg": ("image", "image/svg+xml"),
-    "pdf": ("pdf", "application/pdf"),
-    "mp4": ("video", "video/mp4"),
-    "mov": ("video", "video/quicktime"),
-    "webm": ("video", "video/webm"),
-    "mkv": ("video", "video/x-matroska"),
-    "avi": ("video", "video/x-msvideo"),
-    "mp3": ("audio", "audio/mpeg"),
-    "wav": ("audio", "audio/wav"),
-    "m4a": ("audio", "audio/mp4"),
-    "ogg": ("audio", "audio/ogg"),
-    "flac": ("audio", "audio/flac"),
+EXPECTED = {  # key -> (kind, mime, ext)
+    "jpg": ("image", "image/jpeg", "jpg"),
+    "png": ("image", "image/png", "png"),
+    "gif": ("image", "image/gif", "gif"),
+    "webp": ("image", "image/webp", "webp"),
+    "tif": ("image", "image/tiff", "tif"),
+    "avif": ("image", "image/avif", "avif"),
+    "bmp": ("image", "image/bmp", "bmp"),
+    "psd": ("image", "image/vnd.adobe.photoshop", "psd"),
+    "svg": ("image", "image/svg+xml", "svg"),
+    "pdf": ("pdf", "application/pdf", "pdf"),
+    "mp4": ("video", "video/mp4", "mp4"),
+    "mov": ("video", "video/quicktime", "mov"),
+    "webm": ("video", "video/webm", "webm"),
+    "mkv": ("video", "video/x-matroska", "mkv"),
+    "avi": ("video", "video/x-msvideo", "avi"),
+    "mp3": ("audio", "audio/mpeg", "mp3"),
+    "wav": ("audio", "audio/wav", "wav"),
+    "m4a": ("audio", "audio/mp4", "m4a"),
+    "ogg": ("audio", "audio/ogg", "ogg"),
+    "flac": ("audio", "audio/flac", "flac"),
 }
 
 
@@ -87,13 +77,7 @@ EXPECTED = {
 
 @pytest.mark.parametrize("key", EXPECTED)
 def test_detects_every_supported_format_from_content(files: dict[str, Path], key: str) -> None:
-    kind, mime = EXPECTED[key]
-    detected = media.detect(str(files[key]), "upload.bin")  # a misleading name doesn't matter
-    assert (detected.kind, detected.mime) == (kind, mime)
-    assert (
-        detected.ext == {"jpg": "jpg", "tif": "tif", "m4a": "m4a"}.get(key, detected.ext)
-        and detected.ext.isalnum()
-    )
+    assert media.detect(str(files[key]), "upload.bin") == Detected(*EXPECTED[key])  # the name doesn't matter
 
 
 def test_detect_gives_extension_from_content(files: dict[str, Path]) -> None:
@@ -283,7 +267,8 @@ def test_transparent_png_keeps_alpha_in_png_and_opaque_rgba_becomes_jpeg(
     result = media.process(str(files["png"]), "image", "image/png", str(tmp_path / "alpha"))
     assert [r.mime for r in result.renditions] == ["image/png", "image/png"]
     opaque = mf.image_file(tmp_path / "opaque.png", "PNG", mode="RGB")
-    Image.open(opaque).convert("RGBA").save(opaque)
+    with Image.open(opaque) as im:
+        im.convert("RGBA").save(opaque)
     result = media.process(str(opaque), "image", "image/png", str(tmp_path / "opaque"))
     assert [r.mime for r in result.renditions] == ["image/jpeg", "image/jpeg"]
 
@@ -343,7 +328,7 @@ def test_pixel_bomb_is_refused_from_the_header_without_decoding(tmp_path: Path) 
     with pytest.raises(MediaError, match="too large to preview") as err:
         media.process(str(bomb), "image", "image/png", str(tmp_path / "out"))  # ... refused before decoding
     assert "900 megapixels" in err.value.message
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 2
     assert not list((tmp_path / "out").iterdir())
 
 
@@ -451,7 +436,7 @@ def test_svg_entity_bomb_fails_fast(tmp_path: Path) -> None:
         media.detect(str(svg), "lol.svg")
     with pytest.raises(MediaError, match="not a valid SVG"):
         media.process(str(svg), "image", "image/svg+xml", str(tmp_path / "out"))
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5
 
 
 # --- PDF ------------------------------------------------------------------------------------
@@ -699,10 +684,33 @@ def test_sandboxed_run_is_stopped_at_the_time_limit(tmp_path: Path, files: dict[
     started = time.monotonic()
     with pytest.raises(MediaError) as err:
         run_sandboxed(str(files["mkv"]), "video", "video/x-matroska", str(tmp_path / "out"), timeout_s=0.15)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5
     assert err.value.reason == "timeout"
     assert err.value.message == "Processing took longer than 0.15 seconds and was stopped."
-    assert not _processes_mentioning(str(files["mkv"]))  # ffmpeg was killed along with the worker
+    assert _gone(str(files["mkv"]))
+
+
+def test_timed_out_worker_takes_its_ffmpeg_with_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "never-written.mkv"
+    os.mkfifo(fifo)  # ffmpeg blocks opening it: a stand-in for a file that takes forever
+    errors: list[MediaError] = []
+
+    def run() -> None:
+        try:
+            run_sandboxed(str(fifo), "video", "video/x-matroska", str(tmp_path / "out"), timeout_s=1.5)
+        except MediaError as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    seen_ffmpeg = False
+    while worker.is_alive() and not seen_ffmpeg:
+        seen_ffmpeg = bool(_processes_mentioning(f"file:{fifo}"))
+        time.sleep(0.02)
+    worker.join(timeout=10)
+    assert seen_ffmpeg and not worker.is_alive()
+    assert [e.reason for e in errors] == ["timeout"]
+    assert _gone(f"file:{fifo}")
 
 
 def test_sandboxed_run_is_stopped_at_the_memory_cap(tmp_path: Path) -> None:
@@ -710,9 +718,19 @@ def test_sandboxed_run_is_stopped_at_the_memory_cap(tmp_path: Path) -> None:
     started = time.monotonic()
     with pytest.raises(MediaError) as err:
         run_sandboxed(str(big), "image", "image/png", str(tmp_path / "out"), memory_mb=64)
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 10
     assert err.value.reason == "memory"
     assert "more memory than allowed" in err.value.message
+
+
+def _gone(text: str, within_s: float = 3.0) -> bool:
+    """True once no process has ``text`` in its command line (killed ones may take a moment)."""
+    deadline = time.monotonic() + within_s
+    while _processes_mentioning(text):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def _processes_mentioning(text: str) -> list[int]:

@@ -213,6 +213,20 @@ def test_another_users_upload_is_not_found(app_ctx, media, project, member_clien
     assert member_client.get("/assets/uploads/" + "0" * 32).status_code == 404
 
 
+def test_an_upload_stops_when_its_member_leaves_the_project(app_ctx, media, member, project, member_client,
+                                                             count_rows):
+    from revue.projects.models import ProjectMember
+
+    data = media("logo.png").read_bytes()
+    info = start(member_client, project.id, "logo.png", len(data))
+    chunk(member_client, info["url"], 0, data[:100])
+    db.session.execute(db.delete(ProjectMember).where(ProjectMember.user_id == member.id))
+    db.session.commit()
+    assert member_client.get(info["url"]).status_code == 404
+    assert chunk(member_client, info["url"], 100, data[100:]).status_code == 404
+    assert count_rows(AssetVersion) == 0
+
+
 def test_a_chunk_past_the_announced_size_is_refused(app_ctx, media, project, member_client, part_files):
     data = media("logo.png").read_bytes()
     info = start(member_client, project.id, "logo.png", len(data))
@@ -284,13 +298,17 @@ def test_dangerous_names_are_refused(name, message, app_ctx, media, project, mem
     assert stored_files() == [] and part_files() == []
 
 
-def test_dangerous_names_in_the_form_are_refused(app_ctx, media, project, member_client, flashes, count_rows):
+@pytest.mark.parametrize(("name", "message"), [
+    ("x.png.html", "double extension"),
+    ("x\x00.png", "characters that are not allowed"),
+])
+def test_dangerous_names_in_the_form_are_refused(name, message, app_ctx, media, project, member_client,
+                                                 count_rows, stored_files):
     with media("logo.png").open("rb") as fh:
-        answer = member_client.post("/assets/upload", data={"project_id": project.id,
-                                                            "files": [(fh, "x.png.html")]})
+        answer = member_client.post("/assets/upload", data={"project_id": project.id, "files": [(fh, name)]})
     assert answer.status_code == 422
-    assert "double extension" in answer.get_data(as_text=True)
-    assert count_rows(AssetVersion) == 0
+    assert message in answer.get_data(as_text=True)
+    assert count_rows(AssetVersion) == 0 and stored_files() == []
 
 
 def test_postscript_is_kept_as_a_download_only(app_ctx, media, member, project, member_client, resumable):

@@ -9,22 +9,35 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from werkzeug.serving import make_server
 
-from .helpers import BrowserErrors, LiveServer, QuietHandler, serving
+from .helpers import BrowserErrors, LiveServer, QuietHandler, app_config, dispose, make_app, serving
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 REQUIRED = os.environ.get("REVUE_E2E") == "1"
 BACKEND = os.environ.get("REVUE_TEST_BACKEND", "sqlite")
+TIMEOUT_MS = 10_000  # generous: the machines that run this are often busy; passing tests never wait it out
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # pragma: no cover - reported by _chromium_problem()
+    pass
+else:
+    expect.set_options(timeout=TIMEOUT_MS)
 
 
 def _chromium_problem() -> str | None:
@@ -87,6 +100,82 @@ def live_server(app) -> Iterator[LiveServer]:
         app.config.update(saved)
 
 
+# -- the demo workspace, seeded in the background ---------------------------------------------
+
+# What `flask revue seed-demo` does, in a process of its own: the seed renders real media (seconds of
+# CPU), so it starts with the first browser test and runs while the others do.
+SEED = """
+import json, sys
+from revue import create_app, demo
+from revue.db import db
+config = json.loads(sys.argv[1])
+app = create_app(config)
+with app.app_context():
+    db.create_all()
+with app.test_request_context(base_url=config["BASE_URL"]):
+    demo.seed()
+    db.session.commit()
+    print("DEMO-LOGIN", json.dumps(demo.login_if_unchanged()))
+"""
+
+
+def _json_safe(config: dict) -> dict:
+    safe = {}
+    for key, value in config.items():
+        try:
+            json.dumps(value)
+        except TypeError:
+            continue  # derived values (lifetimes…) that create_app computes again
+        safe[key] = value
+    return safe
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _demo_seed(request, app, tmp_path_factory):
+    """Start seeding the demo if a test of this run needs it (``demo_site``); stop it if none ran."""
+    if not any("demo_site" in item.fixturenames for item in request.session.items):
+        yield None
+        return
+    folder = tmp_path_factory.mktemp("demo")
+    target: dict = {}
+    server = make_server("127.0.0.1", 0, lambda environ, start: target["app"](environ, start), threaded=True,
+                         request_handler=QuietHandler)
+    url = f"http://127.0.0.1:{server.server_port}"
+    config = _json_safe(app_config(app, folder, BASE_URL=url))
+    out, err = open(folder / "seed.out", "w+"), open(folder / "seed.err", "w+")  # noqa: SIM115
+    proc = subprocess.Popen([sys.executable, "-c", SEED, json.dumps(config)], cwd=ROOT, stdout=out, stderr=err)
+    yield SimpleNamespace(folder=folder, server=server, url=url, target=target, proc=proc, out=out, err=err)
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    out.close()
+    err.close()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def demo_site(_demo_seed, app) -> Iterator[LiveServer]:
+    """The demo workspace of ``make run`` (with its media) in an app of its own (the session ``app`` is
+    emptied after every test), served over http on 127.0.0.1; ``demo_site.login`` is its owner."""
+    seed = _demo_seed
+    try:
+        seed.proc.wait(timeout=300)
+    except subprocess.TimeoutExpired:
+        pytest.fail("seeding the demo took over 5 minutes")
+    seed.out.seek(0)
+    seed.err.seek(0)
+    logins = [line.split(" ", 1)[1] for line in seed.out.read().splitlines() if line.startswith("DEMO-LOGIN ")]
+    if seed.proc.returncode or not logins:
+        pytest.fail(f"seeding the demo failed ({seed.proc.returncode}):\n{seed.err.read()[-4000:]}")
+    demo_app = make_app(app, seed.folder, BASE_URL=seed.url)
+    seed.target["app"] = demo_app
+    try:
+        with serving(demo_app, server=seed.server):
+            yield LiveServer(seed.url, demo_app, login=tuple(json.loads(logins[-1])))
+    finally:
+        dispose(demo_app)
+
+
 # -- console errors, CSP violations, writes without a CSRF token (SECURITY G2, C3) -----------
 
 
@@ -105,7 +194,7 @@ def context(live_server, context, browser_errors):
     It depends on ``live_server`` so that it closes before the server stops (no reset connections).
     """
     browser_errors.watch(context)
-    context.set_default_timeout(5_000)
+    context.set_default_timeout(TIMEOUT_MS)
     return context
 
 
@@ -116,7 +205,7 @@ def new_watched_context(live_server, browser, browser_context_args, browser_erro
 
     def make(**kwargs):
         ctx = browser.new_context(**{**browser_context_args, **kwargs})
-        ctx.set_default_timeout(5_000)
+        ctx.set_default_timeout(TIMEOUT_MS)
         browser_errors.watch(ctx)
         opened.append(ctx)
         return ctx

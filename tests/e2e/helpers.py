@@ -39,6 +39,15 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
+def app_config(base_app, folder: Path, **overrides) -> dict:
+    """The test configuration of ``base_app`` with its own database and files under ``folder``."""
+    config = dict(base_app.config)
+    config.update(INSTANCE_PATH=str(folder / "instance"), UPLOAD_FOLDER=str(folder / "uploads"),
+                  DATABASE_URL=f"sqlite:///{folder}/revue.db", SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+                  **overrides)
+    return config
+
+
 def make_app(base_app, folder: Path, **overrides):
     """Another app with the test configuration of ``base_app`` and its own database and files.
 
@@ -48,12 +57,8 @@ def make_app(base_app, folder: Path, **overrides):
     from revue import create_app, jobs
     from revue.db import db
 
-    config = dict(base_app.config)
-    config.update(INSTANCE_PATH=str(folder / "instance"), UPLOAD_FOLDER=str(folder / "uploads"),
-                  DATABASE_URL=f"sqlite:///{folder}/revue.db", SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
-                  **overrides)
     worker_app = jobs._worker_app
-    app = create_app(config)
+    app = create_app(app_config(base_app, folder, **overrides))
     jobs._worker_app = worker_app  # create_app() points the job runner at the newest app: keep the session's
     with app.app_context():
         db.create_all()
@@ -103,8 +108,8 @@ class BrowserErrors:
     """What a page reports that a user should never cause; collected per test, asserted at its end.
 
     Console errors, uncaught exceptions, 5xx answers, CSP violations (SECURITY G2), and writes
-    that go out without a CSRF token (SECURITY C3: ``X-CSRFToken`` on htmx requests, a
-    ``csrf_token`` field on plain form posts).
+    that go out without a CSRF token (SECURITY C3: ``X-CSRFToken`` on htmx requests; the header
+    or a ``csrf_token`` field on other posts, e.g. plain forms and the upload script).
     """
 
     errors: list[str] = field(default_factory=list)
@@ -140,11 +145,12 @@ class BrowserErrors:
         if request.method not in WRITE_METHODS or urlsplit(request.url).hostname != "127.0.0.1":
             return
         headers = request.headers
+        if headers.get("x-csrftoken"):
+            return
         if headers.get("hx-request"):
-            if not headers.get("x-csrftoken"):
-                self._add(f"htmx {request.method} {request.url} without X-CSRFToken")
+            self._add(f"htmx {request.method} {request.url} without X-CSRFToken")
         elif b"csrf_token" not in (request.post_data_buffer or b""):
-            self._add(f"{request.method} {request.url} without a csrf_token field")
+            self._add(f"{request.method} {request.url} without X-CSRFToken or a csrf_token field")
 
     def _response(self, response) -> None:
         if response.status >= 500:

@@ -85,7 +85,6 @@ def test_boosted_navigation_gets_the_whole_page(client, login, owner, portfolio)
     assert "<html" in text(response)
 
 
-@pytest.mark.xfail(strict=True, reason="revue/rendering.py answers a history restore with the fragment")
 def test_history_restore_gets_the_whole_page(client, login, owner, portfolio):
     """htmx (historyCacheSize 0) re-fetches a pushed search URL on Back and swaps it into <body>."""
     login(client, owner)

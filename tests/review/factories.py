@@ -93,3 +93,69 @@ def upload(user, project, path, name: str, *, asset=None) -> int:
     assert db.session.get(AssetVersion, version_id).state == VersionState.READY, \
         db.session.get(AssetVersion, version_id).failure
     return version_id
+
+
+# -- a workspace for the browser tests ------------------------------------------------------------
+
+PASSWORD = "correct horse battery staple"  # as tests/conftest.py's create_user
+MEDIA = {
+    "image": ("poster.png", lambda mf, p: mf.image_file(p, "PNG", (1600, 1000))),
+    "pdf": ("brochure.pdf", lambda mf, p: mf.pdf_file(p, pages=3, size=(595, 842))),
+    "video": ("teaser.mp4", lambda mf, p: mf.video_file(p, "mp4", seconds=5.0, size=(320, 180))),
+}
+
+
+def build_studio(app, folder, kinds=("image",)) -> dict:
+    """Mia and Theo (members of the project "Launch"), Cleo (a contact of its client Acme), and one
+    uploaded version per kind, processed by the real pipeline. Returns plain values only: on SQLite a
+    browser test must hold no transaction while the live server works."""
+    from assets import mediafiles as mf  # tests/assets/mediafiles.py
+
+    from revue.accounts import passwords
+    from revue.accounts.models import Role, User
+    from revue.clients.models import Client
+    from revue.projects.models import Project, ProjectMember
+    from revue.settings.models import Workspace
+
+    with app.app_context():
+        hashed = passwords.hash_password(PASSWORD)
+        client = Client(name="Acme")
+        db.session.add_all([Workspace(name="Lumen Studio", brand_color="#4f46e5"), client])
+        db.session.flush()
+        people = {key: User(email=email, name=name, role=role, client_id=client.id if role == Role.CLIENT else None,
+                            password_hash=hashed)
+                  for key, email, name, role in [("member", "mia@example.com", "Mia Member", Role.MEMBER),
+                                                 ("teammate", "theo@example.com", "Theo Teammate", Role.MEMBER),
+                                                 ("contact", "cleo@client.example", "Cleo Client", Role.CLIENT)]}
+        project = Project(client_id=client.id, name="Launch")
+        db.session.add_all([*people.values(), project])
+        db.session.flush()
+        db.session.add_all([ProjectMember(project_id=project.id, user_id=people[k].id) for k in ("member", "teammate")])
+        db.session.commit()
+        studio = {key: user.email for key, user in people.items()}
+        studio["ids"] = {key: user.id for key, user in people.items()}
+        for kind in kinds:
+            name, make = MEDIA[kind]
+            path = folder / name
+            if not path.exists():
+                make(mf, path)
+            studio[kind] = upload(people["member"], project, path, name)
+        db.session.remove()
+    return studio
+
+
+def share_by_id(app, version_id: int, user_id: int) -> None:
+    from revue.accounts.models import User
+
+    with app.app_context():
+        share(db.session.get(AssetVersion, version_id), db.session.get(User, user_id))
+        db.session.remove()
+
+
+def read(app, fn):
+    """``fn()`` in an application context of its own; its session is closed before returning."""
+    with app.app_context():
+        try:
+            return fn()
+        finally:
+            db.session.remove()

@@ -383,3 +383,10 @@ def test_plain_form_posts_come_back_to_the_viewer(version, member, as_member):
         assert answer.status_code == 303, action
         assert answer.headers["Location"].endswith(f"/review/versions/{version.id}#c{top.id}")
     assert db.session.get(Comment, top.id) is not None
+
+
+def test_control_characters_never_reach_the_database(version, as_member, comments_of):
+    """PostgreSQL refuses NUL in text; the other control characters are noise (tabs and line breaks stay)."""
+    assert post_comment(as_member, version, "Hello\x00 world\x07\r\nsecond\tline").status_code == 303
+    [comment] = comments_of(version)
+    assert comment.body == "Hello world\nsecond\tline"

@@ -299,18 +299,15 @@ def fill(version, authors, n: int) -> None:
     anchors = [{"type": "pin", "x": 0.5, "y": 0.5}, {"type": "region", "x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2},
                {"type": "shape", "shape": "freehand", "points": [[0.1, 0.1], [0.2, 0.2]], "x": 0.1, "y": 0.1},
                None]
-    for i in range(n):
-        author = authors[i % len(authors)]
-        top = Comment(version_id=version.id, asset_id=version.asset_id, number=i + 1, author_id=author.id,
-                      body=f"Comment {i} with **bold**", anchor=anchors[i % 4], internal=i % 7 == 0,
-                      resolved_at=version.created_at if i % 5 == 0 else None,
-                      resolved_by_id=authors[0].id if i % 5 == 0 else None)
-        db.session.add(top)
-        db.session.flush()
-        if i % 3 == 0:
-            for j in range(2):
-                db.session.add(Comment(version_id=version.id, asset_id=version.asset_id, parent_id=top.id,
-                                       author_id=authors[(i + j + 1) % len(authors)].id, body=f"Reply {j}"))
+    tops = [Comment(version_id=version.id, asset_id=version.asset_id, number=i + 1,
+                    author_id=authors[i % len(authors)].id, body=f"Comment {i} with **bold**", anchor=anchors[i % 4],
+                    internal=i % 7 == 0, resolved_at=version.created_at if i % 5 == 0 else None,
+                    resolved_by_id=authors[0].id if i % 5 == 0 else None) for i in range(n)]
+    db.session.add_all(tops)
+    db.session.flush()  # one batched INSERT … RETURNING for the ids
+    db.session.add_all([Comment(version_id=version.id, asset_id=version.asset_id, parent_id=top.id, internal=top.internal,
+                                author_id=authors[(i + j + 1) % len(authors)].id, body=f"Reply {j}")
+                        for i, top in enumerate(tops) if i % 3 == 0 for j in range(2)])
     db.session.commit()
 
 

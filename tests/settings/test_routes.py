@@ -104,7 +104,7 @@ def test_logo_loses_its_metadata(as_owner):
     (b"<html><script>alert(1)</script></html>", "logo.png"),
     (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n", "logo.png"),
     (image_bytes("PNG"), "logo.svg"),
-    (image_bytes("BMP"), "logo.png"),
+    (image_bytes("BMP", (64, 64)), "logo.png"),  # small: a big upload spools to a temp file the test client leaks
 ])
 def test_logo_that_is_not_an_allowed_image_is_refused(as_owner, data, name):
     response = as_owner.post("/settings/", data={**VALID, "logo": upload(data, name)},
@@ -127,6 +127,20 @@ def test_logo_replace_and_remove(as_owner):
     assert response.status_code == 303
     assert workspace().logo_key is None
     assert as_owner.get("/settings/logo").status_code == 404
+
+
+def test_a_failed_save_keeps_the_old_logo(app, as_owner, monkeypatch):
+    as_owner.post("/settings/", data={**VALID, "logo": upload(image_bytes("PNG"), "a.png")},
+                  content_type="multipart/form-data")
+    before = as_owner.get("/settings/logo", buffered=True).get_data()
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    monkeypatch.setattr(db.session, "commit", lambda: (_ for _ in ()).throw(RuntimeError("disk full")))
+    response = as_owner.post("/settings/", data={**VALID, "logo": upload(image_bytes("PNG", (40, 40)), "b.png")},
+                             content_type="multipart/form-data")
+    assert response.status_code == 500
+    monkeypatch.undo()
+    served = as_owner.get("/settings/logo", buffered=True)
+    assert served.status_code == 200 and served.get_data() == before
 
 
 # -- members and invitations --------------------------------------------------------------------
