@@ -156,8 +156,20 @@ def seed_assets(people: dict, projects: dict) -> None:
                 asset.current_version_id = made[-1].id
                 refresh(asset)
                 db.session.commit()
+    _settle_notifications()
     for version_id in versions_to_process:
         make_renditions(version_id)
+
+
+def _settle_notifications() -> None:
+    """The demo's history is old news: only the five newest notifications stay unread."""
+    from sqlalchemy import update
+
+    from .review.models import Notification
+
+    newest = db.session.scalars(select(Notification.id).order_by(Notification.id.desc()).limit(5)).all()
+    db.session.execute(update(Notification).where(Notification.id.not_in(newest)).values(read_at=utcnow()))
+    db.session.commit()
 
 
 def _play(step, made, people, owner) -> None:
@@ -185,7 +197,8 @@ def _play(step, made, people, owner) -> None:
                           identified_by="email_link" if client_side else "account", name=person.name,
                           email=person.email, user=person, ip="203.0.113.7" if client_side else "198.51.100.4",
                           user_agent="Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) Safari/605.1.15")
-    engine.decide(seat, version.id, Verdict(verdict), note, who, now=when + timedelta(hours=5))
+    later = timedelta(days=1, hours=2) if client_side else timedelta(hours=4)  # clients take a day
+    engine.decide(seat, version.id, Verdict(verdict), note, who, now=when + later)
 
 
 def people_and_projects():

@@ -129,16 +129,24 @@ def test_logo_replace_and_remove(as_owner):
     assert as_owner.get("/settings/logo").status_code == 404
 
 
-def test_a_failed_save_keeps_the_old_logo(app, as_owner, monkeypatch):
+def test_a_failed_save_keeps_the_old_logo(app, as_owner):
     as_owner.post("/settings/", data={**VALID, "logo": upload(image_bytes("PNG"), "a.png")},
                   content_type="multipart/form-data")
     before = as_owner.get("/settings/logo", buffered=True).get_data()
-    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
-    monkeypatch.setattr(db.session, "commit", lambda: (_ for _ in ()).throw(RuntimeError("disk full")))
-    response = as_owner.post("/settings/", data={**VALID, "logo": upload(image_bytes("PNG", (40, 40)), "b.png")},
-                             content_type="multipart/form-data")
+    from revue.settings import services
+
+    set_logo = services.set_logo
+
+    def set_logo_then_fail(*args, **kwargs):
+        set_logo(*args, **kwargs)
+        raise RuntimeError("the request fails before its commit")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+        mp.setattr(services, "set_logo", set_logo_then_fail)
+        response = as_owner.post("/settings/", data={**VALID, "logo": upload(image_bytes("PNG", (40, 40)), "b.png")},
+                                 content_type="multipart/form-data")
     assert response.status_code == 500
-    monkeypatch.undo()
     served = as_owner.get("/settings/logo", buffered=True)
     assert served.status_code == 200 and served.get_data() == before
 

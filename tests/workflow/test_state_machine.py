@@ -169,7 +169,6 @@ def test_stage_state_machine(app, request_ctx, people, set_workflow, png, monkey
         def commit(self) -> None:
             """Each example runs in one transaction, rolled back at its end (no fsync per step: fast)."""
             db.session.flush()
-            db.session.expire_all()
 
         def expect(self, error, call):
             """Run ``call`` in a savepoint; it must raise exactly ``error`` (None: must succeed)."""
