@@ -41,11 +41,8 @@ def seed_demo(if_empty: bool) -> None:
         if not if_empty:
             raise click.ClickException("The database is not empty. Run `flask revue remove-demo` first.")
     else:
-        from flask import current_app
-
-        with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):  # emails build links
-            demo.seed()
-            db.session.commit()
+        demo.seed()
+        db.session.commit()
     login = demo.login_if_unchanged()
     if login:
         email, password = login

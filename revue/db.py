@@ -58,6 +58,20 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
+def reads_only() -> bool:
+    """True inside a GET/HEAD request that has not declared it writes (see :func:`will_write`)."""
+    from flask import g, has_request_context, request
+
+    return has_request_context() and request.method in ("GET", "HEAD") and not g.get("revue_writes", False)
+
+
+def will_write() -> None:
+    """Call first thing in a GET view that writes (a token's "opened" mark), before any query."""
+    from flask import g
+
+    g.revue_writes = True
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
@@ -83,7 +97,9 @@ def tune_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the lock up front (a read-then-write transaction in WAL fails at once otherwise);
+        # plain page views read a snapshot and block nobody.
+        conn.exec_driver_sql("BEGIN" if reads_only() else "BEGIN IMMEDIATE")
 
     # After a fork (gunicorn --preload) never reuse the parent's connections (I3).
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))

@@ -65,6 +65,12 @@ def _login_file() -> Path:
 
 
 def seed() -> None:
+    """Seed inside a request context built on BASE_URL (emails and notifications build links)."""
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        _seed()
+
+
+def _seed() -> None:
     from .accounts import services as accounts
     from .accounts.models import Role, User
     from .clients import services as clients
@@ -106,11 +112,20 @@ def seed() -> None:
     from .demo_assets import people_and_projects, seed_assets
 
     seed_assets(*people_and_projects())
+    _forget_history_mail()
 
     path = _login_file()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(f"{OWNER_EMAIL}\n{password}\n")
+
+
+def _forget_history_mail() -> None:
+    """The demo's weeks of history would otherwise sit in the outbox as dozens of unsent emails."""
+    from .mail import OutboxMessage
+
+    db.session.execute(OutboxMessage.__table__.delete())
+    db.session.commit()
 
 
 def login_if_unchanged() -> tuple[str, str] | None:

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import pytest
-import test_routes_csrf as shared
 from flask import abort
 from sqlalchemy import func, select
 from test_routes_csrf import throwaway_app
 
 from revue.db import db
 from revue.errors import Conflict, NotAllowed, TooManyAttempts
-
-fresh_request_state = shared.fresh_request_state  # a fixture shared with test_routes_csrf
 
 HTMX = {"HX-Request": "true"}
 TITLES = {400: "Bad request", 403: "Not allowed", 404: "Not found", 405: "Not allowed", 409: "Conflict",

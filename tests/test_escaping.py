@@ -11,14 +11,11 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-import test_routes_csrf as shared
 from markupsafe import escape
 from sqlalchemy import select
 from test_routes_csrf import RULES, build_url, rule_id
 
 from revue.db import db
-
-fresh_request_state = shared.fresh_request_state  # a fixture shared with test_routes_csrf
 
 ATTACK = '<img src=x onerror=alert(1)> hx-get="/x" {{ 7*7 }}'
 READ_RULES = [r for r in RULES if r.methods and "GET" in r.methods]

@@ -20,7 +20,6 @@ from test_routes_csrf import RULES, build_url, rule_id, throwaway_app
 
 from revue.db import db
 
-fresh_request_state = shared.fresh_request_state  # a fixture shared with test_routes_csrf
 world = shared.world  # a fixture shared with test_routes_csrf
 
 READ_RULES = [r for r in RULES if r.methods and "GET" in r.methods]

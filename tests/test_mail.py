@@ -12,15 +12,12 @@ import time
 from datetime import timedelta
 
 import pytest
-import test_routes_csrf as shared
 from flask import current_app
 from sqlalchemy import func, select, update
 
 from revue import mail
 from revue.db import db, utcnow
 from revue.mail import MAX_ATTEMPTS, OutboxMessage
-
-fresh_request_state = shared.fresh_request_state  # a fixture shared with test_routes_csrf
 
 BASE_URL = "https://revue.example.com"
 

@@ -3,8 +3,8 @@
 The matrix is generated from ``app.url_map``, so routes added later are covered without
 touching this file. URL arguments are filled from real rows (see :func:`url_values`).
 
-The helpers here (``RULES``, ``build_url``, ``throwaway_app``, the ``world`` fixture and
-``fresh_request_state``) are shared with the other cross-cutting tests, which import them.
+The helpers here (``RULES``, ``build_url``, ``throwaway_app`` and the ``world`` fixture) are
+shared with the other cross-cutting tests, which import them.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from flask import g, has_app_context
 from sqlalchemy import func, select
 from werkzeug.routing import Rule
 from werkzeug.routing.converters import AnyConverter, IntegerConverter
@@ -112,32 +111,6 @@ def build_url(rule: Rule, ids: dict[str, int]) -> str:
     return built[1]
 
 
-@pytest.fixture(autouse=True)
-def fresh_request_state(app, monkeypatch):
-    """Give every test-client request a fresh ``g``, as a real request has.
-
-    The conftest factories keep an app context pushed for the whole test, and Flask reuses
-    it for test-client requests: ``g`` (flask-login's user, the CSRF token, cached rows)
-    would leak from one client to the next, so an anonymous client would act as whoever
-    logged in before it. Uncommitted request work is rolled back, as at a real request's end.
-    """
-    original = app.test_client_class.open
-
-    def open_fresh(self, *args, **kwargs):
-        if not has_app_context():
-            return original(self, *args, **kwargs)
-        saved = dict(g.__dict__)
-        g.__dict__.clear()
-        try:
-            return original(self, *args, **kwargs)
-        finally:
-            db.session.rollback()
-            g.__dict__.clear()
-            g.__dict__.update(saved)
-
-    monkeypatch.setattr(app.test_client_class, "open", open_fresh)
-
-
 @pytest.fixture
 def world(app_ctx, owner, create_user, create_client_row, create_project):
     """One of everything the foundation knows, made through its services where it can be."""
@@ -211,6 +184,14 @@ def test_write_with_token_passes_the_csrf_check(client, login, world, rule, meth
     response = client.open(url, method=method, data={})  # CSRFClient adds X-CSRFToken
     body = re.sub(r"\s+", " ", response.get_data(as_text=True))[:300]
     assert response.status_code != 400, f"{method} {url} with a valid token answered 400: {body}"
+
+
+@pytest.mark.parametrize("endpoint", sorted(CSRF_EXEMPT))
+def test_exempt_writes_still_need_their_own_credential(client, world, endpoint):
+    """Without a CSRF token an exempt route must refuse a forged URL (404), not act (or 400)."""
+    for rule in (r for r in RULES if r.endpoint == endpoint and r.methods & WRITE_METHODS):
+        response = client.post(build_url(rule, world["ids"]), csrf=False)
+        assert response.status_code == 404, rule_id(rule)
 
 
 def test_token_from_another_session_is_refused(client, make_client, login, world):

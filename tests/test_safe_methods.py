@@ -17,7 +17,6 @@ from test_routes_csrf import RULES, build_url, rule_id
 
 from revue.db import Base, db
 
-fresh_request_state = shared.fresh_request_state  # a fixture shared with test_routes_csrf
 world = shared.world  # a fixture shared with test_routes_csrf
 
 SKIP_TABLES = {"activities", "user_sessions", "throttles", "outbox"}

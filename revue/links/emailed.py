@@ -13,7 +13,7 @@ from flask import abort, redirect, request, session, url_for
 
 from ..assets.routes_files import send_media, send_rendition, send_version_original
 from ..comments.models import Comment
-from ..db import db, utcnow
+from ..db import db, utcnow, will_write
 from ..errors import DomainError
 from ..principal import Guest
 from ..rendering import render, see_other
@@ -49,6 +49,7 @@ def _urls(version) -> dict:
 
 @bp.route("/e/<token>", methods=["GET", "HEAD"])
 def email_landing(token: str):
+    will_write()  # the "opened" mark and the guessing counter
     guests.guard_guessing()
     found = guests.action_token(token)
     if found is None:

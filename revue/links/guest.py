@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ..accounts import passwords, throttle
 from ..assets.routes_files import send_media, send_rendition, send_version_original
 from ..comments.models import Comment
-from ..db import db, utcnow
+from ..db import db, utcnow, will_write
 from ..errors import DomainError
 from ..principal import Guest
 from ..rendering import render, see_other
@@ -63,6 +63,7 @@ def _covered(link: ReviewLink, asset_id: int):
 
 @bp.route("/r/<token>", methods=["GET", "HEAD"])
 def link_landing(token: str):
+    will_write()  # "last used" and the guessing counter
     guests.guard_guessing()
     link = services.by_token(token)
     if link is None:
@@ -79,6 +80,7 @@ def link_landing(token: str):
 
 @bp.route("/r/", methods=["GET", "POST"])
 def link_home():
+    will_write()  # password guesses are counted
     link = services.by_token(session.get(SESSION_KEY))
     if link is None:
         return invalid()

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from .. import activity
 from ..db import db
 from ..errors import DomainError
+from ..jobs import defer, job
 from ..storage import get_storage, new_key
 from .models import Workspace
 
@@ -49,12 +50,17 @@ def set_logo(actor, workspace: Workspace, upload) -> None:
     old = workspace.logo_key
     workspace.logo_key, workspace.logo_mime = stored.key, "image/png"
     if old:
-        storage.delete(old)
+        defer(delete_stored_file, old)  # only once the new key is committed
     activity.record("workspace.logo_changed", actor=actor, subject=workspace)
 
 
 def remove_logo(actor, workspace: Workspace) -> None:
     if workspace.logo_key:
-        get_storage(current_app).delete(workspace.logo_key)
+        defer(delete_stored_file, workspace.logo_key)
         workspace.logo_key = workspace.logo_mime = None
         activity.record("workspace.logo_removed", actor=actor, subject=workspace)
+
+
+@job()
+def delete_stored_file(key: str) -> None:
+    get_storage(current_app).delete(key)

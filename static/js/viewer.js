@@ -364,7 +364,7 @@
 
   function setTool(tool) {
     state.tool = tool;
-    document.querySelectorAll("[data-tool]").forEach(function (btn) {
+    document.querySelectorAll("button[data-tool]").forEach(function (btn) {
       var on = btn.dataset.tool === tool;
       btn.classList.toggle("is-active", on);
       btn.setAttribute("aria-pressed", on ? "true" : "false");
@@ -373,7 +373,7 @@
   }
 
   document.addEventListener("click", function (event) {
-    var el = event.target.closest("[data-tool],[data-zoom],[data-page-nav],[data-goto-page],[data-focus-comment],[data-seek],[data-player],[data-filter],.pin:not(.is-draft),.marker,[data-cancel]");
+    var el = event.target.closest("button[data-tool],[data-zoom],[data-page-nav],[data-goto-page],[data-focus-comment],[data-seek],[data-player],[data-filter],.pin:not(.is-draft),.marker,[data-cancel]");
     if (!el) return;
     if (el.dataset.tool) setTool(el.dataset.tool);
     else if (el.dataset.zoom) zoom(el.dataset.zoom);
@@ -422,8 +422,9 @@
     var elt = event.detail.elt;
     if (elt.id === "panel" && event.detail.requestConfig.verb === "get") {
       // Never replace the panel (and the marks) while someone is typing in it or placing a mark.
+      // (An edit box starts out holding the comment: only what was typed since counts.)
       var busy = Array.prototype.some.call(elt.querySelectorAll("textarea"), function (t) {
-        return t.value.trim() || t === document.activeElement;
+        return t.value !== t.defaultValue || t === document.activeElement;
       });
       if (busy || (composer && !composer.hidden) || gesture) event.preventDefault();
     }

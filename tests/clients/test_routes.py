@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import pytest
-import test_routes_csrf as shared
 from sqlalchemy import func, select
 
 from revue.accounts.models import Invitation, Role
 from revue.clients.models import Client
 from revue.db import db, utcnow
 from revue.mail import OutboxMessage
-
-fresh_request_state = shared.fresh_request_state  # a fixture shared with test_routes_csrf
 
 
 @pytest.fixture

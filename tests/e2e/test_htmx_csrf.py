@@ -93,8 +93,6 @@ def test_back_button_after_search_restores_the_whole_page(page, live_server, own
     expect(page.locator("#q")).to_have_value("spring")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: CSS '.htmx-request .search-spinner' never matches: htmx puts the class "
-                                       "on the hx-indicator element itself ('.search-spinner.htmx-request')")
 def test_search_shows_its_spinner_while_waiting(page, live_server, owner, projects, ui_login):
     ui_login(page, OWNER_EMAIL, PASSWORD)
     page.goto(live_server("/projects/"))

@@ -160,8 +160,6 @@ def test_keyboard_alone_gets_around(page, demo_login):
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: auth pages show each flash twice: base.html and accounts/_auth.html "
-                                       "both render get_flashed_messages()")
 def test_logout_says_so_once(page, live_server, owner, ui_login):
     db.session.commit()  # release SQLite's write lock held by the fixture's session
     ui_login(page, OWNER_EMAIL, PASSWORD)

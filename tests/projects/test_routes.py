@@ -6,13 +6,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-import test_routes_csrf as shared
 from sqlalchemy import func, select
 
 from revue.db import db
 from revue.projects.models import Project, ProjectMember, ProjectStatus
-
-fresh_request_state = shared.fresh_request_state  # a fixture shared with test_routes_csrf
 
 HTMX = {"HX-Request": "true"}
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 
 import pytest
-import test_routes_csrf as shared
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -14,8 +13,6 @@ from revue.accounts.models import Invitation, Role, User, UserSession
 from revue.db import db
 from revue.mail import OutboxMessage
 from revue.settings.models import Workspace
-
-fresh_request_state = shared.fresh_request_state  # a fixture shared with test_routes_csrf
 
 VALID = {"name": "Northwind Studio", "brand_color": "#0F766E", "timezone": "Europe/Berlin"}
 
