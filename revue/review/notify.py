@@ -67,7 +67,7 @@ def send(*, user: User | None, email: str, kind: str, title: str, url: str, proj
 
 def token_link(participant) -> str:
     """The personal link's path; its token is made when the email is sent (see mail.RESOLVERS)."""
-    return url_for("links.email_landing", token="T")[:-1] + "{{revue:token:%d}}" % participant.id
+    return url_for("links.email_landing", token="T")[:-1] + f"{{{{revue:token:{participant.id}}}}}"
 
 
 def _issue_for(participant_id: str) -> str:
