@@ -71,6 +71,8 @@ def test_an_internal_comment_never_reaches_a_client_contact(app, page, live_serv
     cleo.on("console", lambda m: print("CLEO CONSOLE", m.text))
     cleo.goto(live_server(f"/review/versions/{studio['image']}"))
     expect(cleo.locator("#stage")).to_be_visible()
+    cleo.evaluate("""() => { document.body.addEventListener("htmx:beforeRequest", (e) => setTimeout(() => console.log("BEFORE", e.detail.elt.id, e.defaultPrevented, document.visibilityState, document.activeElement.tagName), 0));
+       setInterval(() => console.log("TICK", Date.now() % 100000, document.visibilityState), 2000); }""")
     expect(cleo.get_by_label("Internal")).to_have_count(0)  # nobody offers her the choice
 
     open_viewer(page, live_server, ui_login, studio["member"], studio["image"])
@@ -83,6 +85,7 @@ def test_an_internal_comment_never_reaches_a_client_contact(app, page, live_serv
     public_id = write(page, "@cleo please check the new headline")
 
     # Cleo's open page picks up the public comment, never the internal one, and numbers stay hers.
+    cleo.bring_to_front()
     expect(cleo.locator(".thread", has_text="please check the new headline")).to_be_visible(timeout=5_000)
     expect(cleo.locator(f'[data-comment="{secret_id}"]')).to_have_count(0)
     assert "budget is blown" not in cleo.content()

@@ -167,8 +167,10 @@ def test_stage_state_machine(app, request_ctx, people, set_workflow, png, monkey
                 self.open_next(review, stage)
 
         def commit(self) -> None:
-            """Each example runs in one transaction, rolled back at its end (no fsync per step: fast)."""
+            """Each example runs in one transaction, rolled back at its end (no fsync per step: fast).
+            Expiring makes every check read what the database holds, not what the session remembers."""
             db.session.flush()
+            db.session.expire_all()
 
         def expect(self, error, call):
             """Run ``call`` in a savepoint; it must raise exactly ``error`` (None: must succeed)."""
