@@ -129,7 +129,7 @@ def main() -> None:
         versions = build(app, counts)
         backend = url.split(":", 1)[0]
         print(f"viewer server time, best of {args.runs} (Flask test client, {backend}, Python {sys.version.split()[0]})")
-        print(f"| page | comments | replies | best ms | median ms | ratio | best CPU ms | CPU ratio | queries | KB |")
+        print("| page | comments | replies | best ms | median ms | ratio | best CPU ms | CPU ratio | queries | KB |")
         print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
         for page, suffix in (("viewer", ""), ("panel", "/panel")):
             base = base_cpu = None

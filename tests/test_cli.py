@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from flask import has_app_context
 from sqlalchemy import func, select
 from test_routes_csrf import throwaway_app
 
@@ -13,7 +14,11 @@ from revue.db import Base, db
 
 
 def run(app, *args, **kwargs):
-    return app.test_cli_runner().invoke(args=["revue", *args], **kwargs)
+    """One command, in its own app context (and database session), as in its own process."""
+    if has_app_context():
+        db.session.commit()  # the test's own session must not hold SQLite's write lock
+    with app.app_context():
+        return app.test_cli_runner().invoke(args=["revue", *args], **kwargs)
 
 
 def count(model) -> int:
@@ -26,6 +31,11 @@ def all_rows() -> int:
     return sum(db.session.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables)
 
 
+def shown_login(output: str) -> tuple[str, str] | None:
+    email, password = re.search(r"log in as\s+(\S+)", output), re.search(r"password\s+(\S+)", output)
+    return (email[1], password[1]) if email and password else None
+
+
 @pytest.fixture
 def demo_file(app):
     path = Path(app.instance_path) / app.config["DEMO_PASSWORD_FILE"]
@@ -34,7 +44,17 @@ def demo_file(app):
     path.unlink(missing_ok=True)
 
 
-def test_seed_demo_fills_an_empty_database_and_prints_a_login(app, app_ctx, demo_file, client):
+@pytest.fixture
+def quick_demo(monkeypatch, demo_file):
+    """The demo without its files and renditions (seconds each): for tests of the commands' rules."""
+    import revue.demo_assets
+
+    monkeypatch.setattr(revue.demo_assets, "seed_assets", lambda *args, **kwargs: None)
+    return demo_file
+
+
+def test_demo_lifecycle(app, app_ctx, demo_file, client):
+    """seed-demo into an empty database, refuse or skip a second time, remove-demo empties it."""
     from revue.clients.models import Client
     from revue.projects.models import Project
     from revue.settings.models import Workspace
@@ -43,55 +63,43 @@ def test_seed_demo_fills_an_empty_database_and_prints_a_login(app, app_ctx, demo
     assert result.exit_code == 0, result.output
     assert count(Client) == 3 and count(Project) == 5
     assert db.session.scalar(select(Workspace.is_demo))
-    email = re.search(r"log in as\s+(\S+)", result.output)[1]
-    password = re.search(r"password\s+(\S+)", result.output)[1]
+    email, password = shown_login(result.output)
     assert email == "olivia@northwind.example" and len(password) >= 12
     assert demo_file.read_text().split("\n")[:2] == [email, password]
     assert oct(demo_file.stat().st_mode & 0o777) == "0o600"
+    assert client.post("/account/login", data={"email": email, "password": password}).status_code == 303
+    assert "Spring Trail campaign" in client.get("/projects/").get_data(as_text=True)
+    seeded = all_rows()
 
-    response = client.post("/account/login", data={"email": email, "password": password})
-    assert response.status_code == 303
-    page = client.get("/projects/").get_data(as_text=True)
-    assert "Spring Trail campaign" in page
+    again = run(app, "seed-demo")
+    assert again.exit_code != 0 and "not empty" in again.output
+    assert all_rows() == seeded
+
+    if_empty = run(app, "seed-demo", "--if-empty")
+    assert if_empty.exit_code == 0, if_empty.output
+    assert all_rows() == seeded
+    assert shown_login(if_empty.output) == (email, password)  # shown for as long as it works
+
+    declined = run(app, "remove-demo", input="n\n")
+    assert declined.exit_code != 0
+    assert all_rows() == seeded
+
+    removed = run(app, "remove-demo", "--yes")
+    assert removed.exit_code == 0, removed.output
+    assert all_rows() == 0
+    assert not demo_file.exists()
 
 
-def test_each_install_gets_its_own_demo_password(app, app_ctx, demo_file):
+def test_each_install_gets_its_own_demo_password(app, app_ctx, quick_demo):
     first = run(app, "seed-demo")
-    assert first.exit_code == 0
+    assert first.exit_code == 0, first.output
     assert run(app, "remove-demo", "--yes").exit_code == 0
     second = run(app, "seed-demo")
-    assert second.exit_code == 0
-    pattern = re.compile(r"password\s+(\S+)")
-    assert pattern.search(first.output)[1] != pattern.search(second.output)[1]
+    assert second.exit_code == 0, second.output
+    assert shown_login(first.output)[1] != shown_login(second.output)[1]
 
 
-def test_seed_demo_refuses_a_database_with_data(app, app_ctx, demo_file):
-    assert run(app, "seed-demo").exit_code == 0
-    before = all_rows()
-    again = run(app, "seed-demo")
-    assert again.exit_code != 0
-    assert "not empty" in again.output
-    assert all_rows() == before
-
-
-def test_seed_demo_if_empty_does_nothing_on_a_seeded_database(app, app_ctx, demo_file):
-    assert run(app, "seed-demo", "--if-empty").exit_code == 0
-    before = all_rows()
-    again = run(app, "seed-demo", "--if-empty")
-    assert again.exit_code == 0, again.output
-    assert all_rows() == before
-    assert "log in as" in again.output  # the login is shown for as long as it works
-
-
-def test_seed_demo_if_empty_leaves_a_real_install_alone(app, app_ctx, owner, demo_file):
-    before = all_rows()
-    result = run(app, "seed-demo", "--if-empty")
-    assert result.exit_code == 0
-    assert all_rows() == before
-    assert "log in as" not in result.output
-
-
-def test_demo_login_is_not_shown_once_the_password_changed(app, app_ctx, demo_file):
+def test_demo_login_is_not_shown_once_the_password_changed(app, app_ctx, quick_demo):
     from revue.accounts import passwords
     from revue.accounts.models import User
 
@@ -100,22 +108,16 @@ def test_demo_login_is_not_shown_once_the_password_changed(app, app_ctx, demo_fi
     owner.password_hash = passwords.hash_password("a brand new passphrase")
     db.session.commit()
     result = run(app, "seed-demo", "--if-empty")
-    assert result.exit_code == 0 and "log in as" not in result.output
+    assert result.exit_code == 0 and shown_login(result.output) is None
 
 
-def test_remove_demo_empties_the_install(app, app_ctx, demo_file):
-    assert run(app, "seed-demo").exit_code == 0
-    result = run(app, "remove-demo", "--yes")
-    assert result.exit_code == 0, result.output
-    assert all_rows() == 0
-    assert not demo_file.exists()
-
-
-def test_remove_demo_asks_first(app, app_ctx, demo_file):
-    assert run(app, "seed-demo").exit_code == 0
+def test_seed_demo_if_empty_leaves_a_real_install_alone(app, app_ctx, owner, demo_file):
     before = all_rows()
-    result = run(app, "remove-demo", input="n\n")
-    assert result.exit_code != 0
+    result = run(app, "seed-demo", "--if-empty")
+    assert result.exit_code == 0
+    assert all_rows() == before
+    assert shown_login(result.output) is None
+    assert run(app, "seed-demo").exit_code != 0
     assert all_rows() == before
 
 

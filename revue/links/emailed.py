@@ -14,12 +14,13 @@ from flask import abort, redirect, request, session, url_for
 from ..assets.routes_files import send_media, send_rendition, send_version_original
 from ..comments.models import Comment
 from ..db import db, utcnow, will_write
-from ..errors import DomainError
+from ..errors import Conflict, DomainError, NotAllowed
 from ..principal import Guest
 from ..rendering import render, see_other
 from ..review import engine, viewer
 from ..review.comment_routes import act, add
 from ..review.models import Channel, Verdict
+from ..review.routes import named_version
 from ..review.verify import check_code, code_required, send_code, verified_recently
 from . import bp, guests
 
@@ -169,29 +170,61 @@ def email_original():
 
 @bp.post("/e/decide")
 def email_decide():
-    token = guests.current_token()
+    request.revue_guest = True
+    token = guests.action_token(session.get(guests.SESSION_KEY))
+    if token is None:
+        return _closed_since()
     participant = token.participant
+    named = named_version()
     try:
         verdict = Verdict(request.form.get("verdict", ""))
     except ValueError:
         abort(422, "Choose a decision.")
     if code_required() and not verified_recently(participant):
-        abort(403, "Enter the code we emailed you before deciding.")
+        raise NotAllowed("Confirm it's you first: ask for a code by email and enter it, then decide.")
     identity = engine.Identity(
         channel=Channel.EMAIL_LINK, identified_by="code" if code_required() else "email_link",
         name=participant.display_name, email=participant.email,
         user=participant.user if participant.user and participant.user.active else None,
         ip=request.remote_addr or "", user_agent=request.user_agent.string or "")
-    try:
-        decision = engine.decide(participant, request.form.get("version_id", type=int) or 0, verdict,
-                                 request.form.get("note", ""), identity, request_key=request.form.get("request_key"))
-    except DomainError as exc:
-        db.session.rollback()
-        raise exc
+    decision = engine.decide(participant, named, verdict, request.form.get("note", ""), identity,
+                             request_key=request.form.get("request_key") or None)
     db.session.commit()
+    return _done(decision)
+
+
+def _done(decision):
     session["e_done"] = {"verdict": decision.verdict.label, "version": decision.version.label,
                          "asset": decision.version.asset.title}
     return see_other(url_for("links.email_done"))
+
+
+def _closed_since():
+    """A decision through a link this browser held, whose review has moved on since the page was shown.
+
+    A link that expired, was revoked or never existed gets the one invalid page (E5). A link that was
+    good while the page was open says what happened: the same form again (a double click after the
+    first closed the review) shows what it decided (E6); a newer version, or a closed review, is 409 (E2).
+    """
+    from sqlalchemy import select
+
+    from ..review.models import ActionToken, Decision, ReviewStatus
+    from ..tokens import digest
+
+    raw = session.get(guests.SESSION_KEY)
+    held = db.session.scalar(select(ActionToken).where(ActionToken.token_hash == digest(raw))) if raw else None
+    if held is None or held.expires_at <= utcnow() or held.participant.removed_at is not None:
+        return invalid()
+    key = request.form.get("request_key")
+    earlier = db.session.scalar(select(Decision).where(Decision.request_key == key)) if key else None
+    if earlier is not None and earlier.participant_id == held.participant_id:
+        return _done(earlier)
+    review = held.participant.stage.review
+    if review.status == ReviewStatus.CANCELLED:
+        raise engine.StaleVersion(f"A newer version of “{review.asset.title}” was uploaded after this page was "
+                                  "shown, so this decision was not recorded. When the new version is sent for "
+                                  "review you will get an email with its link.")
+    raise Conflict(f"The review of {review.version.label} is closed; decisions can no longer be changed.")
 
 
 @bp.get("/e/done")

@@ -169,8 +169,11 @@ def _context(link, asset, version, guest) -> dict:
                                                           Decision.reviewer_email == guest.email)
                                    .order_by(Decision.id.desc()).limit(1))
         review = engine.open_review_of(version)
+        # The stage named to the guest: theirs, else the open client-facing one (never an internal stage's name).
+        shown = next((s for s in review.stages if s.status.value == "open" and not s.internal), None) \
+            if review else None
         context["decision"] = {
-            "participant": seat, "stage": seat.stage if seat else (review.stages[0] if review else None),
+            "participant": seat, "stage": seat.stage if seat else shown,
             "latest": latest, "can_decide": review is not None and (seat is None or seat.decides),
             "verdicts": visible_verdicts(), "request_key": secrets.token_hex(16),
             "needs_code": seat is not None and not verified_recently(seat), "advisory": seat is None,
@@ -201,9 +204,9 @@ def link_panel(asset_id: int):
 def link_comment(asset_id: int):
     link = _link()
     guest = _guest(link)
+    asset, version = _covered(link, asset_id)  # first: what the link doesn't cover is a 404, never a 403 (D1)
     if not link.can_comment:
         abort(403, "This link lets you view the work, not comment on it.")
-    asset, version = _covered(link, asset_id)
     return add(version, guest, _urls(asset))
 
 
@@ -211,12 +214,12 @@ def link_comment(asset_id: int):
 def link_comment_action(asset_id: int, comment_id: int, action: str):
     link = _link()
     guest = _guest(link)
-    if not link.can_comment:
-        abort(403, "This link lets you view the work, not comment on it.")
-    asset, version = _covered(link, asset_id)
+    asset, version = _covered(link, asset_id)  # first: 404 for what the link doesn't cover (D1)
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.version_id != version.id or comment.internal:
         abort(404)
+    if not link.can_comment:
+        abort(403, "This link lets you view the work, not comment on it.")
     return act(comment, guest, action, _urls(asset))
 
 
@@ -247,9 +250,9 @@ def link_original(asset_id: int):
 def link_decide(asset_id: int):
     link = _link()
     guest = _guest(link)
+    asset, version = _covered(link, asset_id)  # first: 404 for what the link doesn't cover (D1)
     if not link.can_decide:
         abort(403, "This link does not ask for decisions.")
-    asset, version = _covered(link, asset_id)
     try:
         verdict = Verdict(request.form.get("verdict", ""))
     except ValueError:

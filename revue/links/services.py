@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from .. import activity
 from ..accounts import passwords
@@ -13,7 +13,7 @@ from ..assets.models import Asset, AssetVersion
 from ..db import db, utcnow
 from ..errors import DomainError
 from ..projects.models import Project
-from ..review.models import Review, ReviewStatus
+from ..review.models import Review, ReviewStage, ReviewStatus
 from ..tokens import digest, new_token
 from .models import ReviewLink, ReviewLinkAsset
 
@@ -56,11 +56,14 @@ def by_token(raw: str | None) -> ReviewLink | None:
 
 
 def reviewable_version(asset: Asset) -> AssetVersion | None:
-    """What a guest sees of an asset: the newest version that was sent for review (never a draft)."""
+    """What a guest sees of an asset: the newest version whose review reached a stage that is not
+    internal — never a draft, nor work still in the team's own check (as for client contacts)."""
+    shown_to_clients = exists().where(ReviewStage.review_id == Review.id, ReviewStage.internal.is_(False),
+                                      ReviewStage.opened_at.is_not(None))
     return db.session.scalar(
         select(AssetVersion).join(Review, Review.version_id == AssetVersion.id)
         .where(AssetVersion.asset_id == asset.id, AssetVersion.deleted_at.is_(None),
-               Review.status != ReviewStatus.CANCELLED)
+               Review.status != ReviewStatus.CANCELLED, shown_to_clients)
         .order_by(AssetVersion.number.desc()).limit(1))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, request
+from flask import abort, current_app, flash, request
 from flask_login import current_user, login_required
 
 from ..assets.access import version_for
@@ -28,9 +28,16 @@ def comment_for(who, comment_id: int) -> Comment:
 def refreshed(version, who, urls, *, anchor: str = ""):
     """htmx: the fresh panel (and pins out of band); plain forms: back to the viewer."""
     if htmx:
-        return render("review/_panel.html", "review/_panel.html", **viewer_context(version, who, urls=urls),
-                      oob=True)
+        return panel_answer(urls["panel"])
     return see_other(urls["version"](version) + (f"#{anchor}" if anchor else ""))
+
+
+def panel_answer(url: str):
+    """What this visitor's panel URL answers (a member's, a guest's…): one place decides what the panel
+    holds — the comments, and the decision form of a reviewer — whether it is polled or follows a write."""
+    path = url.split("?", 1)[0].removeprefix(request.script_root)
+    endpoint, args = current_app.url_map.bind_to_environ(request.environ).match(path, method="GET")
+    return current_app.view_functions[endpoint](**args)
 
 
 def failed(exc: DomainError, version, who, urls):
@@ -39,7 +46,8 @@ def failed(exc: DomainError, version, who, urls):
     if htmx:
         raise exc
     flash(exc.message, "error")
-    return render("review/viewer.html", status=exc.status, **viewer_context(version, who, urls=urls))
+    return render("review/viewer.html", status=exc.status, guest_page=not getattr(who, "is_user", False),
+                  **viewer_context(version, who, urls=urls))
 
 
 def add(version, who, urls):

@@ -44,8 +44,13 @@ log = logging.getLogger(__name__)
 TOKEN_DAYS = 30
 
 
+STALE_MESSAGE = ("You were looking at an older version. {title} has moved on: reload the page to see the version "
+                 "that is in review now.")
+
+
 class StaleVersion(Conflict):
     """The decision names a version that is no longer the one under review (E2)."""
+
 
 
 def add_business_days(start: datetime, days: int) -> datetime:
@@ -198,8 +203,7 @@ def decide(participant: Participant, version_id: int, verdict: Verdict, note: st
             return _same_form(earlier, participant, version)
     if version_id != review.version_id or version.asset.current_version_id != version.id \
             or review.status == ReviewStatus.CANCELLED:
-        raise StaleVersion(f"You were looking at an older version. {version.asset.title} has moved on: "
-                           "reload the page to see the version that is in review now.")
+        raise StaleVersion(STALE_MESSAGE.format(title=version.asset.title))
     if review.status != ReviewStatus.OPEN or stage.status != StageStatus.OPEN:
         raise Conflict("This review stage is closed; decisions can no longer be changed.")
     if participant.removed_at is not None:

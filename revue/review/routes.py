@@ -27,6 +27,14 @@ def _back(version, message: str, *, level: str = "success", anchor: str = ""):
     return see_other(target + anchor)
 
 
+def named_version() -> int:
+    """The version a decision form names (E2): a decision must say what it is about."""
+    value = request.form.get("version_id", type=int)
+    if not value:
+        abort(400, "This decision does not say which version it is about. Reload the page and decide again.")
+    return value
+
+
 @bp.post("/versions/<int:version_id>/record-approval")
 @agency_required
 def record_approval(version_id: int):
@@ -57,6 +65,9 @@ def send(version_id: int):
 @login_required
 def decide(version_id: int):
     version = version_for(current_user, version_id)
+    named = named_version()
+    if version.deleted_at is not None or version.asset.current_version_id != version.id or named != version.id:
+        raise engine.StaleVersion(engine.STALE_MESSAGE.format(title=version.asset.title))
     participant = engine.participant_for(engine.open_review_of(version), current_user)
     if participant is None:
         abort(403, "You are not a reviewer of the stage that is open now.")
@@ -67,8 +78,8 @@ def decide(version_id: int):
     identity = engine.Identity(channel=Channel.VIEWER, identified_by="account", name=current_user.name,
                                email=current_user.email, user=current_user, ip=request.remote_addr or "",
                                user_agent=request.user_agent.string or "")
-    engine.decide(participant, request.form.get("version_id", type=int) or 0, verdict, request.form.get("note", ""),
-                  identity, request_key=request.form.get("request_key"))
+    engine.decide(participant, named, verdict, request.form.get("note", ""), identity,
+                  request_key=request.form.get("request_key") or None)
     db.session.commit()
     return _back(version, f"Your decision on {version.label}: {verdict.label}.")
 

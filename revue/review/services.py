@@ -40,6 +40,10 @@ def record_approval(member: User, version: AssetVersion, note: str) -> Decision:
     )
     db.session.add(decision)
     db.session.flush()
+    from .engine import cancel_open_reviews
+
+    # The approval is given: an open round on this version has nothing left to ask (no reminders, no links).
+    cancel_open_reviews(asset, now=decision.created_at or utcnow(), reason="an approval was recorded")
     status.refresh(asset)
     activity.record("decision.recorded", actor=member, subject=decision, project_id=asset.project_id,
                     version_id=version.id, verdict=decision.verdict.value, sha256=version.sha256)
@@ -140,7 +144,7 @@ def send_digests(frequency: str, now=None) -> int:
     for user_id, notes in by_user.items():
         user = db.session.get(Account, user_id)
         items = [n for n in notes if notify.preference(user, n.kind) == frequency]
-        if not items or not user.active:
+        if not items or not user.active or notify.opted_out(user.email):
             continue
         owed = owed_by(user) if frequency == "daily" else []
         mail.queue(user.email, f"Your Revue {frequency} summary: {len(items)} update{'s' if len(items) != 1 else ''}",

@@ -12,7 +12,7 @@ import time
 from datetime import timedelta
 
 from flask import session
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import activity, mail
 from ..db import db, utcnow
@@ -22,6 +22,8 @@ from .models import DecisionCode, Participant
 
 LIFETIME = timedelta(minutes=10)
 MAX_TRIES = 5
+MAX_CODES = 5  # codes a reviewer may ask for within CODES_WINDOW
+CODES_WINDOW = timedelta(hours=1)
 VERIFIED_FOR = 60 * 60  # seconds a verified browser may decide without a new code
 
 
@@ -40,12 +42,35 @@ def _session_key() -> str:
 
 
 def send_code(participant: Participant) -> None:
-    code = f"{secrets.randbelow(10**6):06d}"
-    db.session.add(DecisionCode(participant_id=participant.id, code_hash=digest(f"{participant.id}:{code}"),
-                                expires_at=utcnow() + LIFETIME, session_key=_session_key()))
-    mail.queue(participant.email, f"Your code: {code}", "decision_code", kind="security",
-               to_name=participant.display_name, code=code, minutes=int(LIFETIME.total_seconds() // 60))
+    """Email a new code. The code itself is made when the message is sent (``mail.RESOLVERS``), so
+    neither the outbox nor any other table ever holds it; its 10 minutes start then."""
+    recent = db.session.scalar(select(func.count(DecisionCode.id)).where(
+        DecisionCode.participant_id == participant.id, DecisionCode.created_at > utcnow() - CODES_WINDOW))
+    if recent >= MAX_CODES:  # each code allows 5 tries: without this, asking again and again would too
+        raise TooManyAttempts("Too many codes asked for. Use the last one we sent, or try again in an hour.",
+                              int(CODES_WINDOW.total_seconds()))
+    now = utcnow()
+    row = DecisionCode(participant_id=participant.id, code_hash="", created_at=now, expires_at=now + LIFETIME,
+                       session_key=_session_key())
+    db.session.add(row)
+    db.session.flush()
+    mail.queue(participant.email, "Your code to confirm your decision", "decision_code", kind="security",
+               to_name=participant.display_name, code="{{revue:code:" + str(row.id) + "}}",
+               minutes=int(LIFETIME.total_seconds() // 60))
     activity.record("decision.code_sent", actor_label=participant.email, subject=participant)
+
+
+def _make_code(code_id: str) -> str:
+    """Called while the email is built for sending: a fresh code for the row, only its hash kept."""
+    row = db.session.get(DecisionCode, int(code_id))
+    code = f"{secrets.randbelow(10**6):06d}"
+    row.code_hash = digest(f"{row.participant_id}:{code}")
+    row.expires_at = utcnow() + LIFETIME
+    db.session.flush()
+    return code
+
+
+mail.RESOLVERS["code"] = _make_code
 
 
 def check_code(participant: Participant, code: str) -> None:
@@ -54,13 +79,16 @@ def check_code(participant: Participant, code: str) -> None:
                                    DecisionCode.session_key == _session_key())
         .order_by(DecisionCode.id.desc()).limit(1))
     if row is None or row.expires_at <= utcnow():
-        raise DomainError("That code has expired. Ask for a new one.")
+        raise DomainError("That code has expired or was used already. Ask for a new one.")
     if row.attempts >= MAX_TRIES:
         raise TooManyAttempts("Too many wrong codes. Ask for a new one.", 60)
     row.attempts += 1
     if not hmac.compare_digest(row.code_hash, digest(f"{participant.id}:{code.strip()}")):
         activity.record("decision.code_failed", actor_label=participant.email, subject=participant, result="denied")
-        raise DomainError(f"That code is not right. {MAX_TRIES - row.attempts} tries left.")
+        if row.attempts >= MAX_TRIES:
+            raise TooManyAttempts("Too many wrong codes. Ask for a new one.", 60)
+        left = MAX_TRIES - row.attempts
+        raise DomainError(f"That code is not right. {left} {'try' if left == 1 else 'tries'} left.")
     row.used_at = utcnow()
     verified = session.get("verified", {})
     verified[str(participant.id)] = time.time()

@@ -203,7 +203,7 @@
   function closeComposer() {
     if (!composer) return;
     composer.hidden = true;
-    composer.querySelector("textarea").value = "";
+    composer.reset();  // the text, and "Internal": every comment's audience is chosen afresh
     clearDraft();
     stage.focus({ preventScroll: true });
   }
@@ -433,7 +433,7 @@
   document.body.addEventListener("htmx:afterRequest", function (event) {
     var elt = event.detail.elt;
     if (event.detail.successful && elt === composer) closeComposer();
-    if (event.detail.successful && elt === general) elt.querySelector("textarea").value = "";
+    if (event.detail.successful && elt === general) general.reset();
   });
 
   document.body.addEventListener("htmx:afterSettle", function () {

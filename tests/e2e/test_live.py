@@ -5,11 +5,22 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from playwright.sync_api import expect
 from review import factories
 from review.factories import PASSWORD
+from sqlalchemy import select
 
-from .test_viewer import at, board, comment_row, open_viewer, studio, write  # noqa: F401  (studio: a fixture)
+from revue.db import db
+from revue.mail import OutboxMessage
+
+from .test_viewer import at, board, comment_row, open_viewer, write
+
+
+@pytest.fixture
+def studio(app, live_server, tmp_path_factory):
+    """Mia and Theo on the project, Cleo of its client, one uploaded image (see tests/review/factories.py)."""
+    return factories.build_studio(app, tmp_path_factory.mktemp("live-media"))
 
 
 def login(page, live_server, email: str) -> None:
@@ -65,17 +76,13 @@ def test_the_panel_waits_while_someone_is_typing(app, page, live_server, ui_logi
 def test_an_internal_comment_never_reaches_a_client_contact(app, page, live_server, ui_login, studio,
                                                             new_watched_context, smtp_server):
     factories.share_by_id(app, studio["image"], studio["ids"]["contact"])
+    open_viewer(page, live_server, ui_login, studio["member"], studio["image"])
     cleo = new_watched_context().new_page()
     login(cleo, live_server, studio["contact"])
-    cleo.on("response", lambda r: print("CLEO RESP", r.status, r.url[-70:]) if "panel" in r.url else None)
-    cleo.on("console", lambda m: print("CLEO CONSOLE", m.text))
     cleo.goto(live_server(f"/review/versions/{studio['image']}"))
     expect(cleo.locator("#stage")).to_be_visible()
-    cleo.evaluate("""() => { document.body.addEventListener("htmx:beforeRequest", (e) => setTimeout(() => console.log("BEFORE", e.detail.elt.id, e.defaultPrevented, document.visibilityState, document.activeElement.tagName), 0));
-       setInterval(() => console.log("TICK", Date.now() % 100000, document.visibilityState), 2000); }""")
     expect(cleo.get_by_label("Internal")).to_have_count(0)  # nobody offers her the choice
 
-    open_viewer(page, live_server, ui_login, studio["member"], studio["image"])
     box = board(page)
     page.mouse.click(*at(box, 0.6, 0.3))
     secret_id = write(page, "@cleo must not read this: budget is blown", internal=True)
@@ -83,9 +90,9 @@ def test_an_internal_comment_never_reaches_a_client_contact(app, page, live_serv
     expect(page.locator(f'.thread[data-comment="{secret_id}"] .badge', has_text="Internal")).to_be_visible()
     page.mouse.click(*at(box, 0.3, 0.6))
     public_id = write(page, "@cleo please check the new headline")
+    assert comment_row(app, public_id)["internal"] is False  # "Internal" does not stick to the next comment
 
-    # Cleo's open page picks up the public comment, never the internal one, and numbers stay hers.
-    cleo.bring_to_front()
+    # Cleo's open page picks up the public comment, never the internal one.
     expect(cleo.locator(".thread", has_text="please check the new headline")).to_be_visible(timeout=5_000)
     expect(cleo.locator(f'[data-comment="{secret_id}"]')).to_have_count(0)
     assert "budget is blown" not in cleo.content()
@@ -102,13 +109,6 @@ def test_an_internal_comment_never_reaches_a_client_contact(app, page, live_serv
     assert "please check the new headline" in smtp_server.text(mail)
     for message in smtp_server.messages:
         assert "budget is blown" not in message.as_string()
-    from revue.mail import OutboxMessage
-
-    def queued():
-        from sqlalchemy import select
-
-        from revue.db import db
-
-        return [(m.to_addr, m.text_body) for m in db.session.scalars(select(OutboxMessage))]
-
-    assert not any("budget is blown" in body for to, body in factories.read(app, queued) if to == studio["contact"])
+    queued = factories.read(app, lambda: db.session.execute(select(OutboxMessage.to_addr, OutboxMessage.text_body)
+                                                            .where(OutboxMessage.to_addr == studio["contact"])).all())
+    assert len(queued) == 1 and "budget is blown" not in queued[0].text_body

@@ -134,6 +134,8 @@ def test_a_rectangle_and_a_freehand_drawing_round_trip(app, page, live_server, u
     box = board(page)
 
     page.get_by_role("button", name="Area").click()
+    expect(page.get_by_role("button", name="Area")).to_have_attribute("aria-pressed", "true")
+    assert page.locator("#stage").get_attribute("aria-pressed") is None  # the stage is not a toggle button
     drag(page, [at(box, 0.2, 0.3), at(box, 0.45, 0.5), at(box, 0.6, 0.7)])
     region_id = write(page, "This whole block is too dark")
 

@@ -246,3 +246,39 @@ def principals(two_worlds, make_client, login):
         return made[world.letter]
 
     return get
+
+
+@pytest.fixture
+def one_world(app, app_ctx, owner, create_user, create_client_row, create_project, png_path) -> World:
+    """World A alone (see ``build_world``), for tests that need no second client."""
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        world = build_world("A", owner, create_user, create_client_row, create_project, png_path)
+        db.session.commit()
+    return world
+
+
+@pytest.fixture
+def guest(make_client):
+    """``guest(raw_token, name, email)`` -> a fresh browser that opened the link and said who they are."""
+
+    def make(raw: str, name: str = "Dana Guest", email: str = "dana@guests.example"):
+        browser = make_client()
+        land(browser, raw, name, email)
+        return browser
+
+    return make
+
+
+def add_stage_reviewer(app, actor, version_id: int, email: str, name: str) -> int:
+    """Make ``email`` a reviewer of the open stage of ``version_id``'s open review; returns the seat's id."""
+    from revue.review import engine
+    from revue.review.models import Review, ReviewStage, ReviewStatus, StageStatus
+
+    review = db.session.scalar(select(Review).where(Review.version_id == version_id,
+                                                    Review.status == ReviewStatus.OPEN))
+    stage = db.session.scalar(select(ReviewStage).where(ReviewStage.review_id == review.id,
+                                                        ReviewStage.status == StageStatus.OPEN))
+    with app.test_request_context(base_url=app.config["BASE_URL"]):  # the invitation email builds links
+        seat = engine.add_participant(actor, stage, user=None, email=email, name=name)
+        db.session.commit()
+    return seat.id

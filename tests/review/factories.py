@@ -48,8 +48,9 @@ def make_version(project, user, kind: str = "image", *, asset=None, title: str =
     return version
 
 
-def share(version, *contacts, internal: bool = False):
-    """Send ``version`` to an open review stage with ``contacts`` as reviewers (what makes it visible to them)."""
+def share(version, *contacts, internal: bool = False, emails: tuple[str, ...] = ()):
+    """Send ``version`` to an open review stage with ``contacts`` (and plain ``emails``) as reviewers: what makes
+    it visible to them."""
     from revue.review.models import Participant, Review, ReviewStage, ReviewStatus, Rule, StageStatus
 
     review = Review(asset_id=version.asset_id, version_id=version.id, project_id=version.asset.project_id,
@@ -62,6 +63,8 @@ def share(version, *contacts, internal: bool = False):
     db.session.flush()
     for contact in contacts:
         db.session.add(Participant(stage_id=stage.id, user_id=contact.id, email=contact.email, name=contact.name))
+    for email in emails:
+        db.session.add(Participant(stage_id=stage.id, email=email))
     db.session.commit()
     return review
 

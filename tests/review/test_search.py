@@ -14,8 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import conftest as root
+import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from revue import create_app

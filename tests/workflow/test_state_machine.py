@@ -33,9 +33,9 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select
 
+from revue import mail
 from revue.assets.models import Asset
 from revue.assets.services import add_file
-from revue import mail
 from revue.db import db
 from revue.errors import Conflict, DomainError, NotAllowed
 from revue.review import engine, status

@@ -1,0 +1,200 @@
+"""SECURITY H1 (one activity row per event), H2 (``flask revue audit verify``), H4 (the approval record).
+
+A whole round through the routes: a member uploads v1 and sends it, the client contact opens
+the emailed link from another address and browser and approves; the record page and its PDF
+must then prove what was approved, by whom, how they were identified, when, from where.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC
+
+import pytest
+from sqlalchemy import select, text
+
+from revue.activity import Activity
+from revue.assets.models import AssetVersion
+from revue.db import db
+from revue.review.models import Decision
+from revue.storage import get_storage
+
+from .conftest import form_key, latest_link, text_of
+
+CLIENT_IP = "203.0.113.7"
+CLIENT_AGENT = "Mozilla/5.0 (Macintosh) RevueTest/1.0"
+
+
+def actions(name: str) -> list[Activity]:
+    rows = db.session.scalars(select(Activity).where(Activity.action == name).order_by(Activity.id)).all()
+    db.session.commit()
+    return rows
+
+
+@pytest.fixture
+def member_browser(make_client, login, member):
+    browser = make_client()
+    login(browser, member)
+    return browser
+
+
+@pytest.fixture
+def round_trip(app, smtp_server, owner, member, contact, project, set_workflow, member_browser, make_client, png):
+    """v1 uploaded and sent by the member (routes); Cleo approves it through her emailed link."""
+    set_workflow(project, owner, [("Client", "all", 1, [contact])])
+    path = png()
+    with open(path, "rb") as fh:
+        answer = member_browser.post("/assets/upload", data={"project_id": project.id, "files": (fh, "banner.png")},
+                                     content_type="multipart/form-data")
+    assert answer.status_code == 303
+    version = db.session.scalars(select(AssetVersion)).one()
+    assert member_browser.post(f"/review/versions/{version.id}/send").status_code == 303
+    smtp_server.wait(1)
+    cleo = make_client()
+    cleo.environ_base.update(REMOTE_ADDR=CLIENT_IP, HTTP_USER_AGENT=CLIENT_AGENT)
+    assert cleo.get(latest_link(smtp_server, contact.email)).status_code == 303
+    page = cleo.get("/e/")
+    answer = cleo.post("/e/decide", data={"verdict": "approved", "version_id": version.id, "note": "Lovely, ship it.",
+                                          "request_key": form_key(page)})
+    assert answer.status_code == 303
+    db.session.expire_all()
+    return version, path
+
+
+# -- H1 ---------------------------------------------------------------------------------------------------------
+
+
+def test_each_event_writes_one_activity_row(app, smtp_server, owner, member, teammate, contact, project, set_workflow,
+                                            member_browser, make_client, login, png):
+    set_workflow(project, owner, [("Internal", "all", 1, [member, teammate], True)])
+    path = png()
+    with open(path, "rb") as fh:
+        member_browser.post("/assets/upload", data={"project_id": project.id, "files": (fh, "banner.png")},
+                            content_type="multipart/form-data")
+    version = db.session.scalars(select(AssetVersion)).one()
+    uploaded = actions("version.uploaded")
+    assert len(uploaded) == 1
+    assert (uploaded[0].actor_id, uploaded[0].subject_type, uploaded[0].subject_id) == (member.id, "assetversion",
+                                                                                        version.id)
+    member_browser.post(f"/review/versions/{version.id}/send")
+
+    page = member_browser.get(f"/review/versions/{version.id}")
+    member_browser.post(f"/review/versions/{version.id}/decide", data={
+        "verdict": "approved", "version_id": version.id, "request_key": form_key(page)})
+    made = actions("decision.made")
+    assert len(made) == 1 and actions("decision.changed") == []
+    decision = db.session.scalars(select(Decision)).one()
+    row = made[0]
+    assert (row.actor_id, row.subject_type, row.subject_id, row.project_id, row.result, row.ip) == (
+        member.id, "decision", decision.id, project.id, "ok", "127.0.0.1")
+    assert row.created_at.tzinfo is not None and row.created_at.utcoffset().total_seconds() == 0
+
+    page = member_browser.get(f"/review/versions/{version.id}")
+    member_browser.post(f"/review/versions/{version.id}/decide", data={
+        "verdict": "approved_with_changes", "version_id": version.id, "note": "Tighter kerning in the final file.",
+        "request_key": form_key(page, "approved_with_changes")})
+    assert len(actions("decision.made")) == 1 and len(actions("decision.changed")) == 1
+    assert actions("decision.changed")[0].data["verdict"] == "approved_with_changes"
+
+    admin = make_client()
+    login(admin, owner)
+    made_link = admin.post(f"/links/projects/{project.id}", data={"label": "Client preview", "can_comment": "1"})
+    assert made_link.status_code == 303
+    created = actions("link.created")
+    assert len(created) == 1 and created[0].actor_id == owner.id
+    assert admin.post(f"/links/{created[0].subject_id}/revoke").status_code == 303
+    assert len(actions("link.revoked")) == 1
+    assert admin.post(f"/links/{created[0].subject_id}/revoke").status_code == 303
+    assert len(actions("link.revoked")) == 1, "revoking again changes nothing"
+
+    assert admin.post(f"/settings/members/{teammate.id}/role", data={"role": "admin"}).status_code == 303
+    changed = actions("user.role_changed")
+    assert len(changed) == 1
+    assert (changed[0].actor_id, changed[0].subject_id, changed[0].data) == (owner.id, teammate.id,
+                                                                             {"old": "member", "new": "admin"})
+
+
+# -- H2 ---------------------------------------------------------------------------------------------------------
+
+
+def test_audit_verify_passes_after_a_round_and_names_an_altered_row(app, round_trip):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["revue", "audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "chain intact" in result.output
+
+    target = actions("decision.made")[0].id
+    db.session.execute(text("UPDATE activities SET actor_label = 'someone@else.example' WHERE id = :id"),
+                       {"id": target})
+    db.session.commit()
+    result = runner.invoke(args=["revue", "audit", "verify"])
+    assert result.exit_code != 0
+    assert f"row {target}: content was altered" in result.output
+    assert not re.search(rf"row (?!{target}\b)\d+: content was altered", result.output)
+
+
+# -- H4 ---------------------------------------------------------------------------------------------------------
+
+
+def test_the_approval_record_proves_the_approval(app, round_trip, member_browser, contact):
+    version, _path = round_trip
+    decision = db.session.scalars(select(Decision)).one()
+    with get_storage(app).open(version.storage_key) as fh:
+        stored_sha = hashlib.sha256(fh.read()).hexdigest()
+    assert decision.file_sha256 == version.sha256 == stored_sha
+    when = decision.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    db.session.commit()
+
+    page = member_browser.get(f"/review/versions/{version.id}/record")
+    assert page.status_code == 200
+    shown = text_of(page)
+    for expected in ("Approved", "Lovely, ship it.", contact.name, contact.email, "Emailed link",
+                     "personal emailed link", f"{when} UTC", CLIENT_IP, CLIENT_AGENT, stored_sha,
+                     "Matches the stored file"):
+        assert expected in shown, expected
+
+    pdf = member_browser.get(f"/review/versions/{version.id}/record.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF-")
+    assert "attachment" in pdf.headers["Content-Disposition"]
+    lines = pdf_text(pdf.data)
+    for expected in (f"SHA-256: {stored_sha}", "Re-checked against the stored file: matches",
+                     f"Approved by {contact.name} <{contact.email}>", f"{when} UTC",
+                     f"identified by: email_link; IP: {CLIENT_IP}", f"user agent: {CLIENT_AGENT}",
+                     f"file SHA-256 at decision: {stored_sha}", "note: Lovely, ship it."):
+        assert any(expected in line for line in lines), (expected, lines)
+
+
+def test_a_changed_stored_file_shows_on_the_record(app, round_trip, member_browser):
+    version, _path = round_trip
+    storage = get_storage(app)
+    local = storage.local_path(version.storage_key)
+    with open(local, "ab") as fh:
+        fh.write(b"tampered")
+    db.session.commit()
+    page = text_of(member_browser.get(f"/review/versions/{version.id}/record"))
+    assert "Does not match" in page
+    lines = pdf_text(member_browser.get(f"/review/versions/{version.id}/record.pdf").data)
+    assert any("DOES NOT MATCH" in line for line in lines)
+
+
+def test_the_record_is_for_the_team_and_the_reviewers_only(round_trip, make_client, login, create_user):
+    version, _path = round_trip
+    outsider = create_user("member", name="Otto Outsider", email="otto@example.com")
+    browser = make_client()
+    login(browser, outsider)
+    assert browser.get(f"/review/versions/{version.id}/record").status_code == 404
+    assert browser.get(f"/review/versions/{version.id}/record.pdf").status_code == 404
+    assert make_client().get(f"/review/versions/{version.id}/record").status_code in (302, 303, 401)
+
+
+def pdf_text(data: bytes) -> list[str]:
+    """The text lines of our own uncompressed PDFs: the strings shown with ``Tj``."""
+    found = []
+    for raw in re.findall(rb"\(((?:\\.|[^\\)])*)\) Tj", data):
+        found.append(re.sub(rb"\\(.)", rb"\1", raw).decode("latin-1"))
+    return found
+
+
+def test_pdf_text_reader_reads_escaped_strings():
+    assert pdf_text(b"BT (a \\(b\\) c) Tj ET\nBT (d) Tj ET") == ["a (b) c", "d"]
