@@ -31,6 +31,12 @@ class Conflict(DomainError):
     status = 409
 
 
+class Invalid(DomainError):
+    """What the person sent can't be used as it is (422)."""
+
+    status = 422
+
+
 class NotAllowed(DomainError):
     status = 403
 

@@ -277,8 +277,8 @@ def _sniff_av(path: str, head: bytes) -> Detected | None:
 def _other(path: str, head: bytes) -> Detected:
     if looks_like_html(head):
         return Detected("other", "text/html", "html")
-    try:
-        matches = puremagic.magic_file(path)
+    try:  # from the bytes only: the stored name (<id>.part) says nothing
+        matches = puremagic.magic_string(head)
     except (puremagic.PureError, OSError, ValueError):
         matches = []
     best = next((m for m in matches if m.confidence >= 0.5 and m.mime_type), None)

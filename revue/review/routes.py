@@ -10,7 +10,7 @@ from ..accounts.access import agency_required
 from ..accounts.models import User
 from ..assets.access import version_for
 from ..db import db
-from ..errors import DomainError
+from ..errors import Conflict, DomainError
 from ..extensions import htmx
 from ..rendering import changed, see_other
 from . import bp, engine, services
@@ -43,7 +43,7 @@ def record_approval(version_id: int):
         services.record_approval(current_user, version, request.form.get("note", ""))
     except DomainError as exc:
         db.session.rollback()
-        if htmx:
+        if htmx or isinstance(exc, Conflict):
             raise
         flash(exc.message, "error")
         return see_other(url_for("assets.show", asset_id=version.asset_id) + "#record-approval")

@@ -10,7 +10,7 @@ from .. import activity, mail
 from ..accounts.models import User
 from ..assets.models import AssetVersion
 from ..db import db, utcnow
-from ..errors import Conflict, DomainError
+from ..errors import Conflict, Invalid
 from . import status
 from .models import Channel, Decision, Verdict
 
@@ -27,7 +27,7 @@ def record_approval(member: User, version: AssetVersion, note: str) -> Decision:
     """A member records an approval given outside Revue (phone, letter): note required."""
     note = note.strip()
     if not note:
-        raise DomainError("Say how and by whom the approval was given.")
+        raise Invalid("Say how and by whom the approval was given.")
     asset = version.asset
     if version.deleted_at is not None or asset.current_version_id != version.id:
         raise Conflict(f"{version.label} is not the current version of “{asset.title}” any more.")

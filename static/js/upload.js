@@ -79,7 +79,7 @@
   }
 
   function sendChunks(started, file, row, offset, retries) {
-    if (offset >= file.size) return Promise.resolve(null);
+    // offset == size only after a resume found every byte on the server: an empty chunk finishes it.
     var end = Math.min(offset + started.chunk, file.size);
     return send("POST", started.url, file.slice(offset, end), { "Upload-Offset": String(offset),
       "Content-Type": "application/octet-stream" }, function (loaded) { row.progress(offset + loaded, file.size); })

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from revue.assets.models import Asset, AssetVersion, MediaKind, Rendition, VersionState
-from revue.db import db
+from revue.db import db, utcnow
 
 META = {
     "image": {"width": 1600, "height": 1000},
@@ -58,7 +58,7 @@ def share(version, *contacts, internal: bool = False, emails: tuple[str, ...] = 
     db.session.add(review)
     db.session.flush()
     stage = ReviewStage(review_id=review.id, position=1, name="Internal" if internal else "Client", rule=Rule.ALL,
-                        internal=internal, status=StageStatus.OPEN)
+                        internal=internal, status=StageStatus.OPEN, opened_at=utcnow())
     db.session.add(stage)
     db.session.flush()
     for contact in contacts:
