@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import secrets
 
-from flask import abort, redirect, request, session, url_for
+from flask import abort, flash, redirect, request, session, url_for
 from sqlalchemy import select
 
 from ..accounts import passwords, throttle
 from ..assets.routes_files import send_media, send_rendition, send_version_original
 from ..comments.models import Comment
 from ..db import db, utcnow, will_write
-from ..errors import DomainError
+from ..errors import DomainError, NotAllowed, TooManyAttempts
 from ..principal import Guest
 from ..rendering import render, see_other
 from ..review import engine, viewer
@@ -183,10 +183,26 @@ def _context(link, asset, version, guest) -> dict:
 
 @bp.get("/r/assets/<int:asset_id>")
 def link_asset(asset_id: int):
+    will_write()  # a reviewer's "opened" mark
     link = _link()
     guest = _guest(link)
     asset, version = _covered(link, asset_id)
+    seat = _seat(version, guest)
+    if seat is not None and seat.opened_at is None:  # the team sees "Opened" instead of "Invited"
+        seat.opened_at = utcnow()
+        db.session.commit()
     return render("review/viewer.html", **_context(link, asset, version, guest))
+
+
+def _failed(exc: DomainError, link, asset, version, guest):
+    """A plain form that could not be done: the same page again, with the message, and the error's status
+    (a guest has no other page to go back to, so never the bare error page)."""
+    db.session.rollback()
+    flash(exc.message, "error")
+    response = render("review/viewer.html", status=exc.status, **_context(link, asset, version, guest))
+    if isinstance(exc, TooManyAttempts):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @bp.get("/r/assets/<int:asset_id>/panel")
@@ -207,7 +223,12 @@ def link_comment(asset_id: int):
     asset, version = _covered(link, asset_id)  # first: what the link doesn't cover is a 404, never a 403 (D1)
     if not link.can_comment:
         abort(403, "This link lets you view the work, not comment on it.")
-    return add(version, guest, _urls(asset))
+    response = add(version, guest, _urls(asset))
+    seat = _seat(version, guest)
+    if response.status_code < 400 and seat is not None and seat.commented_at is None:
+        seat.commented_at = utcnow()  # the team sees "Commented"
+        db.session.commit()
+    return response
 
 
 @bp.post("/r/assets/<int:asset_id>/comments/<int:comment_id>/<any(reply, edit, delete):action>")
@@ -261,16 +282,23 @@ def link_decide(asset_id: int):
     identity = engine.Identity(channel=Channel.REVIEW_LINK, identified_by="code" if seat else "review_link",
                                name=guest.name, email=guest.email, ip=request.remote_addr or "",
                                user_agent=request.user_agent.string or "")
-    if seat is not None:
-        if not verified_recently(seat):
-            abort(403, "Enter the code we emailed you before deciding.")
-        engine.decide(seat, request.form.get("version_id", type=int) or 0, verdict, request.form.get("note", ""),
-                      identity, request_key=request.form.get("request_key"))
-    else:
-        if request.form.get("version_id", type=int) != version.id:
-            raise engine.StaleVersion("You were looking at an older version. Reload the page.")
-        engine.advisory(version, verdict, request.form.get("note", ""), identity)
+    try:
+        if seat is not None:
+            if not verified_recently(seat):
+                raise NotAllowed("Confirm it's you first: ask for a code by email and enter it, then decide.")
+            engine.decide(seat, request.form.get("version_id", type=int) or 0, verdict,
+                          request.form.get("note", ""), identity, request_key=request.form.get("request_key"))
+            done = f"Thank you. Your decision on {version.label} is recorded: {verdict.label.lower()}. " \
+                   "The team has been told."
+        else:
+            if request.form.get("version_id", type=int) != version.id:
+                raise engine.StaleVersion("You were looking at an older version. Reload the page.")
+            engine.advisory(version, verdict, request.form.get("note", ""), identity)
+            done = f"Thank you. Your view on {version.label} ({verdict.label.lower()}) is shared with the team."
+    except DomainError as exc:
+        return _failed(exc, link, asset, version, guest)
     db.session.commit()
+    flash(done, "success")
     return see_other(url_for("links.link_asset", asset_id=asset.id) + "#decide")
 
 
@@ -278,11 +306,16 @@ def link_decide(asset_id: int):
 def link_code(asset_id: int):
     link = _link()
     guest = _guest(link)
-    seat = _seat(_covered(link, asset_id)[1], guest)
+    asset, version = _covered(link, asset_id)
+    seat = _seat(version, guest)
     if seat is None:
         abort(404)
-    send_code(seat)
+    try:
+        send_code(seat)
+    except DomainError as exc:
+        return _failed(exc, link, asset, version, guest)
     db.session.commit()
+    flash(f"We emailed a 6-digit code to {seat.email}. Enter it below to confirm it's you.", "success")
     return see_other(url_for("links.link_asset", asset_id=asset_id) + "#decide")
 
 
@@ -290,13 +323,15 @@ def link_code(asset_id: int):
 def link_code_check(asset_id: int):
     link = _link()
     guest = _guest(link)
-    seat = _seat(_covered(link, asset_id)[1], guest)
+    asset, version = _covered(link, asset_id)
+    seat = _seat(version, guest)
     if seat is None:
         abort(404)
     try:
         check_code(seat, request.form.get("code", ""))
-    except DomainError:
-        db.session.commit()
-        raise
+    except DomainError as exc:
+        db.session.commit()  # keep the count of tries
+        return _failed(exc, link, asset, version, guest)
     db.session.commit()
+    flash("Thank you, that's you. Now choose your decision.", "success")
     return see_other(url_for("links.link_asset", asset_id=asset_id) + "#decide")

@@ -13,7 +13,7 @@ from ..assets.models import Asset, AssetVersion
 from ..db import db, utcnow
 from ..errors import DomainError
 from ..projects.models import Project
-from ..review.models import Review, ReviewStage, ReviewStatus
+from ..review.models import Review, ReviewStage, ReviewStatus, StageStatus
 from ..tokens import digest, new_token
 from .models import ReviewLink, ReviewLinkAsset
 
@@ -59,7 +59,7 @@ def reviewable_version(asset: Asset) -> AssetVersion | None:
     """What a guest sees of an asset: the newest version whose review reached a stage that is not
     internal — never a draft, nor work still in the team's own check (as for client contacts)."""
     shown_to_clients = exists().where(ReviewStage.review_id == Review.id, ReviewStage.internal.is_(False),
-                                      ReviewStage.opened_at.is_not(None))
+                                      ReviewStage.opened_at.is_not(None) | (ReviewStage.status == StageStatus.OPEN))
     return db.session.scalar(
         select(AssetVersion).join(Review, Review.version_id == AssetVersion.id)
         .where(AssetVersion.asset_id == asset.id, AssetVersion.deleted_at.is_(None),

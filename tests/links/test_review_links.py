@@ -9,10 +9,10 @@ comments, downloads), D5 (revoking ends every guest session on the link at the n
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from revue.db import Base, db, utcnow
@@ -80,8 +80,6 @@ def test_the_team_creates_a_link_that_is_shown_once_and_stored_only_as_a_digest(
     raw = url.rsplit("/", 1)[1]
     assert len(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))) * 8 >= 128  # E3: ≥ 128 random bits
     assert raw not in client.get(f"/links/projects/{project}").get_data(as_text=True)  # shown once
-
-    import hashlib
 
     link = rows(ReviewLink, label="For Dana")[0]
     assert link.token_hash == hashlib.sha256(raw.encode()).hexdigest()
@@ -500,13 +498,32 @@ def test_a_stage_reviewer_decides_through_the_link_only_after_the_emailed_code(a
     impostor = guest(one_world.tokens["link_project"], "Not Dana", "dana@client-a.example")
     assert impostor.post(f"{base}/code/check", data={"code": code}).status_code >= 400
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
-    assert browser.post(f"{base}/code/check", data={"code": wrong}).status_code >= 400
+    refused = browser.post(f"{base}/code/check", data={"code": wrong})
+    assert refused.status_code >= 400
+    assert "That code is not right" in text_of(refused) and 'id="decide"' in refused.get_data(as_text=True)
     assert browser.post(f"{base}/code/check", data={"code": code}).status_code == 303
+    assert "Now choose your decision" in text_of(browser.get(base))
     assert browser.post(f"{base}/decide", data=decide).status_code == 303
     decision = rows(Decision)[0]
     assert (decision.binding, decision.participant_id, decision.identified_by) == (True, seat_id, "code")
-    assert fresh(Participant, seat_id).decided_at is not None
+    seat = fresh(Participant, seat_id)
+    assert seat.decided_at is not None and seat.opened_at is not None  # the team sees her progress
     assert impostor.post(f"{base}/decide", data=decide).status_code == 403  # still unverified
     assert len(rows(Decision)) == 1
     # The contact is the other reviewer of the client stage (rule: everyone): the asset waits for them.
     assert fresh(Asset, o["asset_shared"]).status.value == "in_review"
+
+
+def test_wrong_codes_run_out(app, owner, one_world, guest, smtp_server):
+    o = one_world.objects
+    add_stage_reviewer(app, owner, o["version_shared"], "dana@client-a.example", "Dana Reviewer")
+    browser = guest(one_world.tokens["link_project"], "Dana Reviewer", "dana@client-a.example")
+    base = f"/r/assets/{o['asset_shared']}"
+    browser.post(f"{base}/code")
+    code = code_in(smtp_server, "dana@client-a.example")
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    codes = [browser.post(f"{base}/code/check", data={"code": wrong}).status_code for _ in range(5)]
+    assert codes[-1] == 429 and all(c >= 400 for c in codes)
+    last = browser.post(f"{base}/code/check", data={"code": code})  # E7: five tries, then even the right one fails
+    assert last.status_code == 429 and int(last.headers["Retry-After"]) >= 1
+    assert "Too many wrong codes" in text_of(last)

@@ -292,3 +292,9 @@ def test_the_migration_makes_the_index_and_takes_it_away(app, tmp_path):
         assert "comments" in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_going_back_restores_the_whole_page(world, as_member):
+    """htmx asks for the page again on Back (history restore): it must get the page, not the fragment."""
+    response = as_member.get("/search?q=kerning", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<h1>Search</h1>" in response.get_data(as_text=True)
