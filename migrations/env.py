@@ -52,10 +52,12 @@ def get_metadata():
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """Leave the full-text search machinery (SQLite FTS5 shadow tables) out of autogenerate and check."""
+    """Leave the full-text search index (revue.search) out of autogenerate and ``flask db check``."""
+    from revue.search.services import SCHEMA_OBJECTS
+
     if type_ == "table" and name and name.startswith("comments_fts"):
         return False
-    return True
+    return not (reflected and compare_to is None and name in SCHEMA_OBJECTS)
 
 
 def render_item(type_, obj, autogen_context):

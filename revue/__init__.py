@@ -74,10 +74,11 @@ def register_blueprints(app: Flask) -> None:
     from .projects import bp as projects_bp
     from .review import bp as review_bp
     from .review import status as _status  # noqa: F401  (connects status derivation to asset events)
+    from .search import bp as search_bp
     from .settings import bp as settings_bp
 
-    for bp in (accounts_bp, clients_bp, projects_bp, assets_bp, board_bp, review_bp, links_bp, settings_bp,
-               health_bp):
+    for bp in (accounts_bp, clients_bp, projects_bp, assets_bp, board_bp, review_bp, links_bp, search_bp,
+               settings_bp, health_bp):
         app.register_blueprint(bp)
 
     @app.get("/")

@@ -81,6 +81,10 @@ def app(tmp_path_factory):
     app.test_client_class = CSRFClient
     with app.app_context():
         db.create_all()
+        from revue.search.services import install
+
+        with db.engine.begin() as conn:
+            install(conn)
     yield app
     with app.app_context():
         db.session.remove()

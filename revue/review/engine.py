@@ -297,7 +297,7 @@ def rule_met(stage: ReviewStage, latest: dict[int, Verdict]) -> bool:
         return approvals == deciders
     if stage.rule == Rule.ANY:
         return approvals >= 1
-    return approvals >= min(stage.required, deciders)
+    return approvals >= stage.required
 
 
 def evaluate(stage: ReviewStage, *, now: datetime) -> None:

@@ -38,8 +38,16 @@ def viewer_context(version: AssetVersion, who, *, urls: dict) -> dict:
     if not getattr(who, "is_agency", False):
         internal = {s.id for s in review.stages if s.internal} if review else set()
         decisions = [d for d in decisions if d.stage_id not in internal]
+    decision = None
+    if getattr(who, "is_user", False):
+        seat = engine.participant_for(engine.open_review_of(version), who)
+        if seat is not None:
+            from ..links.emailed import decision_state
+
+            decision = decision_state(seat, version)
+            decision["needs_code"] = False  # signed in: the account identifies the reviewer
     return {
-        "review": review, "decisions": decisions, "decision": None,
+        "review": review, "decisions": decisions, "decision": decision,
         "version": version, "asset": asset, "project": asset.project, "versions": versions,
         "comments": comments, "counts": threads.comment_counts(comments), "stamp": threads.stamp(version, who),
         "who": who, "urls": urls, "locked": locked(version), "previous": previous, "checklist": checklist,
@@ -49,6 +57,7 @@ def viewer_context(version: AssetVersion, who, *, urls: dict) -> dict:
 
 
 def member_urls(version: AssetVersion) -> dict:
+    comment_base = url_for("review.comment_action", comment_id=0, action="reply").rsplit("/", 2)[0]
     return {
         "decide": url_for("review.decide", version_id=version.id),
         "code": None,
@@ -58,7 +67,7 @@ def member_urls(version: AssetVersion) -> dict:
         "media": url_for("assets.media", version_id=version.id),
         "original": url_for("assets.original", version_id=version.id),
         "version": lambda v: url_for("review.viewer", version_id=v.id),
-        "comment": lambda c, action: url_for("review.comment_action", comment_id=c.id, action=action),
+        "comment": lambda c, action: f"{comment_base}/{c.id}/{action}",
         "back": url_for("projects.show", project_id=version.asset.project_id),
         "export": url_for("review.export_csv", version_id=version.id),
         "print": url_for("review.print_view", version_id=version.id),
@@ -69,14 +78,7 @@ def member_urls(version: AssetVersion) -> dict:
 @login_required
 def viewer(version_id: int):
     version = version_for(current_user, version_id)
-    context = viewer_context(version, current_user, urls=member_urls(version))
-    seat = engine.participant_for(engine.open_review_of(version), current_user)
-    if seat is not None:
-        from ..links.emailed import decision_state
-
-        context["decision"] = decision_state(seat, version)
-        context["decision"]["needs_code"] = False  # signed in: the account identifies the reviewer
-    return render("review/viewer.html", **context)
+    return render("review/viewer.html", **viewer_context(version, current_user, urls=member_urls(version)))
 
 
 @bp.get("/versions/<int:version_id>/panel")

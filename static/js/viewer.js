@@ -402,7 +402,8 @@
   document.addEventListener("keydown", function (event) {
     var area = event.target.closest("textarea[data-enter-submits]");
     if (!area) return;
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    var touch = window.matchMedia && window.matchMedia("(pointer: coarse)").matches; // phones: Enter is a new line
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !touch) {
       event.preventDefault();
       if (area.value.trim()) area.form.requestSubmit();
     } else if (event.key === "Escape") {

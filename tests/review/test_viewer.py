@@ -379,9 +379,6 @@ def test_a_guest_cannot_write_internal_or_touch_others_comments(shared, member, 
     assert [c.body for c in comments_of(shared)] == ["The team's comment"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (revue/review/viewer.py): viewer_context() leaves 'decision' None; only "
-                                       "the viewer() route adds the reviewer's decision state, so the panel endpoint "
-                                       "(every 4 s poll) and every comment write drop the decision form")
 def test_a_signed_in_reviewer_keeps_the_decision_form_after_commenting(shared, as_contact, hx):
     assert "Your decision on v1" in text_of(as_contact.get(f"/review/versions/{shared.id}"))
     answer = as_contact.post(f"/review/versions/{shared.id}/comments", data={"body": "One remark"}, headers=hx)

@@ -21,10 +21,7 @@ import os
 from dataclasses import dataclass, field
 
 import pytest
-from hypothesis import HealthCheck, settings
-import collections
-STATS = collections.Counter()
-def event(x): STATS[x] += 1
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -224,7 +221,7 @@ def test_stage_state_machine(app, request_ctx, people, set_workflow, png, monkey
             first.status = "open"
             self.adopt_seats(first)
 
-        @rule(moves=st.lists(st.tuples(st.integers(0, 200), st.sampled_from(VERDICTS)), min_size=1, max_size=5))
+        @rule(moves=st.lists(st.tuples(st.integers(0, 200), st.sampled_from(VERDICTS)), min_size=1, max_size=8))
         def decide(self, moves):
             """Reviewers of the open stage decide, one after another (every decision is checked)."""
             for pick, verdict in moves:
@@ -394,7 +391,6 @@ def test_stage_state_machine(app, request_ctx, people, set_workflow, png, monkey
                 self.seen[stage.id] = after
             self.may_reopen.clear()
 
-    import atexit; atexit.register(lambda: print(STATS))
     run_state_machine_as_test(ReviewMachine, settings=settings(
         max_examples=50, stateful_step_count=12, deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]))
