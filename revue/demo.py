@@ -66,7 +66,7 @@ def _login_file() -> Path:
 
 def seed() -> None:
     """Seed inside a request context built on BASE_URL (emails and notifications build links)."""
-    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"], method="POST"):
         _seed()
 
 

@@ -57,7 +57,8 @@ def _context():
     """A fresh app context (so a fresh database session) with a request context for ``url_for``:
     links are built on BASE_URL, never on a Host header."""
     app = _app()
-    with app.app_context(), app.test_request_context(base_url=app.config["BASE_URL"]):
+    # method="POST": a job writes, so SQLite transactions take the write lock up front (db.reads_only)
+    with app.app_context(), app.test_request_context(base_url=app.config["BASE_URL"], method="POST"):
         yield
 
 

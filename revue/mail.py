@@ -73,7 +73,7 @@ def queue(
     context.setdefault("base_url", f"{public.scheme}://{public.netloc}")
     context.setdefault("recipient_name", to_name)
     subject, to_name = one_line(subject), one_line(to_name)
-    with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"]):
+    with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"], method="POST"):
         text_body = render_template(f"email/{template}.txt", subject=subject, **context)
         html_body = render_template(f"email/{template}.html", subject=subject, **context)
     message = OutboxMessage(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import abort, session
+from flask import abort, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import login_manager
@@ -21,6 +21,16 @@ def load_user(user_id: str):
         session.clear()
         return None
     return user
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Anonymous visitors go to the login page; an htmx request is redirected as a whole page."""
+    target = url_for("accounts.login", next=request.full_path if request.method == "GET" else None)
+    if request.headers.get("HX-Request"):
+        return "", 401, {"HX-Redirect": target}
+    flash(login_manager.login_message, "info")
+    return redirect(target)
 
 
 def agency_required(view):

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import Email, InputRequired, Length, ValidationError
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import Email, InputRequired, Length
 
 from . import passwords
-from .models import Role
 
 PASSWORD_HELP = "At least 8 characters. Long phrases with spaces are welcome."
 
@@ -91,23 +90,6 @@ class PasswordChangeForm(FlaskForm):
     new_password = NewPassword("New password")
 
 
-TEAM_ROLES = [(Role.MEMBER.value, "Member"), (Role.ADMIN.value, "Admin"), (Role.OWNER.value, "Owner")]
-
-
-class InviteForm(FlaskForm):
-    name = StringField("Name", validators=[Length(max=120)])
-    email = email_field()
-    role = SelectField("Role", choices=TEAM_ROLES, default=Role.MEMBER.value)
-
-
 class ContactInviteForm(FlaskForm):
     name = StringField("Name", validators=[InputRequired(), Length(max=120)])
     email = email_field()
-
-
-class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=TEAM_ROLES)
-
-    def validate_role(self, field):
-        if field.data not in {value for value, _ in TEAM_ROLES}:
-            raise ValidationError("Choose a role from the list.")

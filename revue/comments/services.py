@@ -202,5 +202,5 @@ def _path(endpoint: str, **values) -> str:
     """A link path also outside a request (a job, a CLI command, mail-in): emails put the base URL before it."""
     if has_request_context():
         return url_for(endpoint, **values)
-    with current_app.test_request_context("/"):
+    with current_app.test_request_context("/", method="POST"):
         return url_for(endpoint, **values)

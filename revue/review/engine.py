@@ -22,7 +22,7 @@ from ..assets.models import AssetVersion
 from ..assets.services import version_added
 from ..comments.models import Comment
 from ..db import db, utcnow
-from ..errors import Conflict, DomainError, NotAllowed
+from ..errors import Conflict, DomainError, Invalid, NotAllowed
 from ..projects.models import ProjectMember
 from ..tokens import new_token
 from . import notify, status, workflows
@@ -213,9 +213,9 @@ def decide(participant: Participant, version_id: int, verdict: Verdict, note: st
     note = (note or "").strip()
     if verdict in (Verdict.CHANGES_REQUESTED, Verdict.REJECTED) and not note and not _has_open_comment(
             version, participant):
-        raise DomainError("Say what should change: write a note, or pin a comment on the artwork first.")
+        raise Invalid("Say what should change: write a note, or pin a comment on the artwork first.")
     if verdict == Verdict.APPROVED_WITH_CHANGES and not note:
-        raise DomainError("Write the changes to make on the final file.")
+        raise Invalid("Write the changes to make on the final file.")
     decision = Decision(
         version_id=version.id, asset_id=version.asset_id, review_id=review.id, stage_id=stage.id,
         participant_id=participant.id, verdict=verdict, channel=who.channel, note=note, binding=True,
@@ -297,7 +297,7 @@ def rule_met(stage: ReviewStage, latest: dict[int, Verdict]) -> bool:
         return approvals == deciders
     if stage.rule == Rule.ANY:
         return approvals >= 1
-    return approvals >= stage.required
+    return approvals >= min(stage.required, deciders)
 
 
 def evaluate(stage: ReviewStage, *, now: datetime) -> None:

@@ -303,7 +303,6 @@ def test_deactivated_member_is_logged_out(client, login, member, portfolio):
     assert response.status_code == 302 and "/account/login" in response.headers["Location"]
 
 
-@pytest.mark.xfail(strict=True, reason="accounts: login_manager needs an unauthorized handler for htmx (HX-Redirect)")
 def test_htmx_request_after_the_session_ended_goes_to_the_login_page(client, portfolio):
     """A plain 302 is followed by htmx's XHR, which would swap the login page into the project list."""
     response = client.get("/projects/?q=launch", headers=HTMX)

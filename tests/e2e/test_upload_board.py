@@ -1,0 +1,93 @@
+"""The assets issue in a real browser: drop three files on a project, watch them upload and turn
+ready, see their cards with thumbnails, move one card, and play the video from the middle."""
+
+from __future__ import annotations
+
+import base64
+
+from playwright.sync_api import expect
+from review import factories
+from review.factories import PASSWORD
+
+DROP = """
+async ([files]) => {
+  const transfer = new DataTransfer();
+  for (const f of files) {
+    const bytes = Uint8Array.from(atob(f.data), c => c.charCodeAt(0));
+    transfer.items.add(new File([bytes], f.name, { type: f.type }));
+  }
+  const zone = document.querySelector("form.dropzone");
+  for (const type of ["dragenter", "dragover", "drop"]) {
+    zone.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }
+}
+"""
+
+
+def _files(tmp_path) -> list[dict]:
+    from assets import mediafiles as mf  # tests/assets/mediafiles.py
+
+    made = [
+        (mf.image_file(tmp_path / "hero.png", "PNG", (1200, 800)), "image/png"),
+        (mf.pdf_file(tmp_path / "brochure.pdf", pages=2), "application/pdf"),
+        (mf.video_file(tmp_path / "teaser.mp4", "mp4", seconds=4.0, size=(320, 180)), "video/mp4"),
+    ]
+    return [{"name": path.name, "type": mime, "data": base64.b64encode(path.read_bytes()).decode()}
+            for path, mime in made]
+
+
+def _project_id(app) -> int:
+    from revue.projects.models import Project
+
+    return factories.read(app, lambda: factories.db.session.query(Project.id).scalar())
+
+
+def test_drop_three_files_watch_them_become_cards_move_one_and_play_the_video(
+        app, live_server, context, ui_login, tmp_path, tmp_path_factory):
+    studio = factories.build_studio(app, tmp_path_factory.mktemp("board-media"), kinds=())
+    project_id = _project_id(app)
+    page = context.new_page()
+    ui_login(page, studio["member"], PASSWORD)
+    page.goto(live_server(f"/projects/{project_id}"))
+
+    page.evaluate(DROP, [_files(tmp_path)])
+    rows = page.locator(".upload-row")
+    expect(rows).to_have_count(3)
+    for name in ("hero.png", "brochure.pdf", "teaser.mp4"):
+        row = rows.filter(has_text=name)
+        expect(row.locator("progress")).to_be_visible()
+        expect(row).to_have_class("upload-row is-done", timeout=60_000)
+
+    # The board re-renders itself: three draft cards, each with a thumbnail once processing is done.
+    cards = page.locator(".col-draft .card-item")
+    expect(cards).to_have_count(3, timeout=30_000)
+    expect(page.locator(".col-draft .card-item .thumb img")).to_have_count(3, timeout=60_000)
+    for img in page.locator(".col-draft .card-item .thumb img").all():
+        expect(img).to_have_js_property("complete", True)
+        assert img.evaluate("i => i.naturalWidth") > 0
+
+    # Move a card: record an approval given by phone; the card lands in Approved.
+    hero = page.locator(".card-item", has_text="hero")
+    hero.locator("summary", has_text="Actions").click()
+    hero.get_by_role("link", name="Record an approval…").click()
+    page.get_by_label("How and by whom was it approved?").fill("Cleo approved on the phone, 14:10")
+    page.get_by_role("button", name="Record approval of v1").click()
+    expect(page.get_by_text("Approval of v1 recorded.")).to_be_visible()
+    page.goto(live_server(f"/projects/{project_id}"))
+    expect(page.locator(".col-approved .card-item", has_text="hero")).to_be_visible()
+    expect(page.locator(".col-draft .card-item")).to_have_count(2)
+
+    # Play the video from the middle: the browser seeks with a Range request (206).
+    ranges = []
+    page.on("response", lambda r: ranges.append(r.status) if "/media" in r.url else None)
+    page.locator(".card-item", has_text="teaser").get_by_role("link", name="teaser").click()
+    player = page.locator("#player")
+    expect(player).to_be_visible()
+    page.wait_for_function("() => document.getElementById('player').readyState >= 1")
+    middle = page.evaluate("() => { const v = document.getElementById('player'); v.muted = true;"
+                           " v.currentTime = v.duration / 2; return v.duration / 2; }")
+    page.evaluate("() => document.getElementById('player').play()")
+    page.wait_for_function("(m) => document.getElementById('player').currentTime > m + 0.3", arg=middle,
+                           timeout=15_000)
+    assert 206 in ranges
+    assert page.locator("[data-timecode]").inner_text() != "00:00:00:00"
