@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 
-from flask import abort, flash, redirect, request, session, url_for
+from flask import abort, flash, redirect, request, session
 from flask_login import current_user, login_required
+from flask_login.utils import login_url
 
 from ..extensions import login_manager
 from . import services
@@ -26,7 +27,7 @@ def load_user(user_id: str):
 @login_manager.unauthorized_handler
 def unauthorized():
     """Anonymous visitors go to the login page; an htmx request is redirected as a whole page."""
-    target = url_for("accounts.login", next=request.full_path if request.method == "GET" else None)
+    target = login_url(login_manager.login_view, next_url=request.url)
     if request.headers.get("HX-Request"):
         return "", 401, {"HX-Redirect": target}
     flash(login_manager.login_message, "info")

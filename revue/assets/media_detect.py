@@ -88,7 +88,7 @@ def detect(path: str, original_name: str) -> Detected:
         return found
     if claimed is not None:
         raise MediaError(f"This file is not a valid {claimed}.")
-    return _other(path, head)
+    return _other(head, original_name)
 
 
 def check_name(original_name: str) -> str | None:
@@ -274,11 +274,11 @@ def _sniff_av(path: str, head: bytes) -> Detected | None:
 # --- everything else ------------------------------------------------------------------------
 
 
-def _other(path: str, head: bytes) -> Detected:
+def _other(head: bytes, original_name: str) -> Detected:
     if looks_like_html(head):
         return Detected("other", "text/html", "html")
-    try:  # from the bytes only: the stored name (<id>.part) says nothing
-        matches = puremagic.magic_string(head)
+    try:  # the bytes decide; the user's name only tells ZIP-based formats (DOCX, PPTX…) apart
+        matches = puremagic.magic_string(head, filename=original_name)
     except (puremagic.PureError, OSError, ValueError):
         matches = []
     best = next((m for m in matches if m.confidence >= 0.5 and m.mime_type), None)

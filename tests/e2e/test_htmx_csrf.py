@@ -89,7 +89,7 @@ def test_back_button_after_search_restores_the_whole_page(page, live_server, own
     expect(page).to_have_url(re.compile(r"\?q=spring&"))
     expect(card_titles(page)).to_have_text(["Spring trail campaign"])
     expect(page.get_by_role("navigation", name="Main")).to_have_count(1)
-    expect(page.get_by_role("search")).to_have_count(1)
+    expect(page.get_by_role("search", name="Projects")).to_have_count(1)
     expect(page.locator("#q")).to_have_value("spring")
 
 
