@@ -63,6 +63,10 @@ def make_renditions(version_id: int) -> str:
         for rendition in result.renditions:
             if version.rendition(rendition.name) is None:
                 _store(version, rendition)
+        waveform = next((r for r in result.renditions if r.name == "waveform"), None)
+        if waveform is not None and version.rendition("thumb") is None:  # audio: its waveform is its card
+            _store(version, MediaRendition(name="thumb", path=waveform.path, mime=waveform.mime,
+                                           width=waveform.width, height=waveform.height))
         version.meta = result.metadata
         version.state, version.processed_at = VersionState.READY, utcnow()
         db.session.commit()

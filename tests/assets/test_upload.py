@@ -26,9 +26,9 @@ EXPECT = {  # sample -> (kind, stored mime, metadata that must match, rendition 
                  {"poster", "thumb", "strip"}),
     "clip.avi": ("video", "video/x-msvideo", {"width": 160, "height": 90}, {"poster", "thumb", "strip", "web"}),
     "clip.mkv": ("video", "video/x-matroska", {"width": 160, "height": 90}, {"poster", "thumb", "strip", "web"}),
-    "song.mp3": ("audio", "audio/mpeg", {"has_audio": True}, {"waveform"}),
-    "voice.wav": ("audio", "audio/wav", {"audio_codec": "pcm_s16le"}, {"waveform"}),
-    "master.wav": ("audio", "audio/wav", {"audio_codec": "pcm_s32le"}, {"waveform", "web"}),
+    "song.mp3": ("audio", "audio/mpeg", {"has_audio": True}, {"waveform", "thumb"}),
+    "voice.wav": ("audio", "audio/wav", {"audio_codec": "pcm_s16le"}, {"waveform", "thumb"}),
+    "master.wav": ("audio", "audio/wav", {"audio_codec": "pcm_s32le"}, {"waveform", "web", "thumb"}),
     "fonts.zip": ("other", None, {}, set()),  # the type of "other" files is not ours to pin down
 }
 RENDITION_TYPES = {"image/jpeg", "image/png", "video/mp4", "audio/mp4"}
