@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import activity
 from ..accounts.models import Role, User
 from ..assets.models import AssetVersion
-from ..assets.services import version_added
+from ..assets.services import version_added, version_changed
 from ..comments.models import Comment
 from ..db import db, utcnow
 from ..errors import Conflict, DomainError, Invalid, NotAllowed
@@ -42,15 +42,12 @@ from .models import (
 
 log = logging.getLogger(__name__)
 TOKEN_DAYS = 30
-
-
 STALE_MESSAGE = ("You were looking at an older version. {title} has moved on: reload the page to see the version "
                  "that is in review now.")
 
 
 class StaleVersion(Conflict):
     """The decision names a version that is no longer the one under review (E2)."""
-
 
 
 def add_business_days(start: datetime, days: int) -> datetime:
@@ -145,6 +142,8 @@ def open_stage(stage: ReviewStage, people, *, now: datetime) -> None:
         stage.participants.append(participant)
     db.session.flush()
     review = stage.review
+    if not any(decides for _user, _email, _name, decides in people):  # e.g. every contact was deactivated since
+        log.warning("review %s: stage %r opened with nobody who can decide; add a reviewer", review.id, stage.name)
     activity.record("review.stage_opened", subject=stage, project_id=review.project_id, review_id=review.id,
                     stage=stage.name)
     for participant in stage.participants:
@@ -161,9 +160,11 @@ def issue_token(participant: Participant, *, now: datetime | None = None) -> str
     return raw
 
 
-def cancel_open_reviews(asset, *, now: datetime, reason: str) -> None:
+def cancel_open_reviews(asset, *, now: datetime, reason: str, unless_version: int | None = None) -> None:
     for review in db.session.scalars(select(Review).where(Review.asset_id == asset.id,
                                                           Review.status == ReviewStatus.OPEN)):
+        if review.version_id == unless_version:
+            continue
         review.status, review.closed_at = ReviewStatus.CANCELLED, now
         for stage in review.stages:
             if stage.status in (StageStatus.OPEN, StageStatus.PENDING):
@@ -385,6 +386,16 @@ def reopen(admin: User, review: Review, *, now: datetime | None = None) -> None:
 def _new_version(asset, version: AssetVersion, **_) -> None:
     """A new version ends the review of the older one (it can no longer be approved)."""
     cancel_open_reviews(asset, now=utcnow(), reason=f"{version.label} was uploaded")
+    status.refresh(asset)
+
+
+@version_changed.connect
+def _version_deleted_or_restored(asset, version: AssetVersion, **_) -> None:
+    """Deleting or restoring a version can change which one is current: a round on a version that is no
+    longer the current one ends (it could never be approved)."""
+    db.session.flush()
+    cancel_open_reviews(asset, now=utcnow(), reason=f"{version.label} was "
+                        f"{'deleted' if version.deleted_at else 'restored'}", unless_version=asset.current_version_id)
     status.refresh(asset)
 
 

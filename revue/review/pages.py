@@ -25,7 +25,7 @@ from .models import Decision, Notification, Review, Rule, Workflow, WorkflowStag
 # -- approval record ---------------------------------------------------------------------------
 
 
-def record_context(version) -> dict:
+def record_context(version, who) -> dict:
     storage = get_storage(current_app)
     sha = hashlib.sha256()
     with storage.open(version.storage_key) as fh:
@@ -34,6 +34,9 @@ def record_context(version) -> dict:
     decisions = list(db.session.scalars(select(Decision).where(Decision.version_id == version.id)
                                         .order_by(Decision.created_at, Decision.id)))
     reviews = list(db.session.scalars(select(Review).where(Review.version_id == version.id).order_by(Review.id)))
+    if not who.is_agency:  # a client contact never sees the team's own stages (DESIGN: who sees what)
+        internal = {stage.id for review in reviews for stage in review.stages if stage.internal}
+        decisions = [d for d in decisions if d.stage_id not in internal]
     from ..settings.services import current_workspace
 
     zone = ZoneInfo(current_workspace().timezone or "UTC")
@@ -46,14 +49,14 @@ def record_context(version) -> dict:
 @login_required
 def record(version_id: int):
     version = version_for(current_user, version_id)
-    return render("review/record.html", **record_context(version))
+    return render("review/record.html", **record_context(version, current_user))
 
 
 @bp.get("/versions/<int:version_id>/record.pdf")
 @login_required
 def record_pdf(version_id: int):
     version = version_for(current_user, version_id)
-    body = pdf.approval_record(record_context(version))
+    body = pdf.approval_record(record_context(version, current_user))
     response = Response(body, mimetype="application/pdf")
     from ..http_files import content_disposition
 

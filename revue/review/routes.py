@@ -10,7 +10,7 @@ from ..accounts.access import agency_required
 from ..accounts.models import User
 from ..assets.access import version_for
 from ..db import db
-from ..errors import Conflict, DomainError
+from ..errors import Conflict, DomainError, NotAllowed
 from ..extensions import htmx
 from ..rendering import changed, see_other
 from . import bp, engine, services
@@ -70,7 +70,7 @@ def decide(version_id: int):
         raise engine.StaleVersion(engine.STALE_MESSAGE.format(title=version.asset.title))
     participant = engine.participant_for(engine.open_review_of(version), current_user)
     if participant is None:
-        abort(403, "You are not a reviewer of the stage that is open now.")
+        raise NotAllowed("You are not a reviewer of the stage that is open now.")
     try:
         verdict = Verdict(request.form.get("verdict", ""))
     except ValueError:

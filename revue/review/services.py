@@ -43,7 +43,7 @@ def record_approval(member: User, version: AssetVersion, note: str) -> Decision:
     from .engine import cancel_open_reviews
 
     # The approval is given: an open round on this version has nothing left to ask (no reminders, no links).
-    cancel_open_reviews(asset, now=decision.created_at or utcnow(), reason="an approval was recorded")
+    cancel_open_reviews(asset, now=utcnow(), reason="an approval was recorded")
     status.refresh(asset)
     activity.record("decision.recorded", actor=member, subject=decision, project_id=asset.project_id,
                     version_id=version.id, verdict=decision.verdict.value, sha256=version.sha256)

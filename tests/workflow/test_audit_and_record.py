@@ -198,3 +198,31 @@ def pdf_text(data: bytes) -> list[str]:
 
 def test_pdf_text_reader_reads_escaped_strings():
     assert pdf_text(b"BT (a \\(b\\) c) Tj ET\nBT (d) Tj ET") == ["a (b) c", "d"]
+
+
+def test_a_client_contact_sees_no_internal_decision_on_the_record(request_ctx, owner, member, contact, project,
+                                                                  set_workflow, upload, make_client, login):
+    from revue.review import engine
+    from revue.review.models import Channel, Participant, Verdict
+
+    set_workflow(project, owner, [("Internal", "any", 1, [member], True), ("Client", "all", 1, [contact])])
+    version = upload(member, project)
+    engine.send_for_review(member, version)
+    db.session.commit()
+    for person, channel in ((member, Channel.VIEWER), (contact, Channel.EMAIL_LINK)):
+        seat = db.session.scalar(select(Participant).where(Participant.email == person.email))
+        who = engine.Identity(channel=channel, identified_by="account", name=person.name, email=person.email,
+                              user=person, ip="198.51.100.4" if person is member else CLIENT_IP)
+        engine.decide(seat, version.id, Verdict.APPROVED, "", who)
+        db.session.commit()
+    cleo = make_client()
+    login(cleo, contact)
+    for path in (f"/review/versions/{version.id}/record", f"/review/versions/{version.id}/record.pdf"):
+        answer = cleo.get(path)
+        assert answer.status_code == 200
+        shown = text_of(answer) if path.endswith("record") else "\n".join(pdf_text(answer.data))
+        assert contact.name in shown and CLIENT_IP in shown
+        assert member.email not in shown and "198.51.100.4" not in shown, "the internal stage stays internal"
+    team = make_client()
+    login(team, member)
+    assert "198.51.100.4" in text_of(team.get(f"/review/versions/{version.id}/record"))

@@ -419,3 +419,26 @@ def test_another_reviewers_form_key_decides_nothing(start):
         decide(seat(review, B), "changes_requested", note="No", request_key="a" * 32 + "-approved")
     db.session.rollback()
     assert db.session.scalar(select(func.count(Decision.id))) == 1
+
+
+def test_deleting_the_version_under_review_ends_its_round(start, member, project, upload):
+    from revue.assets.services import delete_version, restore_version
+
+    version, _first = start(one_stage("all", people=(A,)))
+    v2 = upload(member, project, asset=version.asset)
+    second = engine.send_for_review(member, v2)
+    db.session.commit()
+    a = seat(second, A)
+    delete_version(member, v2)  # v1 is current again
+    db.session.commit()
+    assert second.status == ReviewStatus.CANCELLED and stage_states(second) == ["cancelled"]
+    assert asset_status(version) == AssetStatus.DRAFT
+    with pytest.raises(StaleVersion):
+        decide(a, "approved")
+    db.session.rollback()
+    third = engine.send_for_review(member, db.session.get(type(version), version.id))
+    db.session.commit()
+    restore_version(member, db.session.get(type(version), v2.id))  # v2 is current again: v1's round ends
+    db.session.commit()
+    assert third.status == ReviewStatus.CANCELLED
+    assert db.session.scalar(select(func.count(Review.id)).where(Review.status == ReviewStatus.OPEN)) == 0

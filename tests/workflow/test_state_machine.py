@@ -12,6 +12,10 @@ predicts every outcome — including the error each refused step must raise — 
   exactly when they should, and never otherwise);
 * a closed stage never opens again, except through an admin's reopen;
 * a review is locked exactly when it is approved.
+
+Each example runs in one transaction that is rolled back at its end, on a fresh asset; the
+workflow (Internal: Mia and Theo; Client: Cleo, Carl and a guest address) gets random rules.
+Who is told what is tested elsewhere: here notifications are stubbed out, for speed.
 """
 
 from __future__ import annotations
@@ -42,7 +46,8 @@ from revue.review.engine import StaleVersion
 from revue.review.models import Channel, Decision, Participant, Review, ReviewStage, Rule, Verdict, Workflow
 
 VERDICTS = [Verdict.APPROVED] * 4 + [Verdict.APPROVED_WITH_CHANGES, Verdict.CHANGES_REQUESTED, Verdict.REJECTED]
-RULES = [("all", 1), ("any", 1), ("n_of", 1), ("n_of", 2), ("n_of", 3)]
+# (rule, required): n_of 3 and 4 ask for more approvals than a stage may have reviewers (then: all of them)
+RULES = [("all", 1), ("any", 1), ("n_of", 1), ("n_of", 2), ("n_of", 3), ("n_of", 4)]
 GUEST = "guest@elsewhere.example"
 CLOSED = {"approved", "changes_requested", "cancelled"}
 
