@@ -100,7 +100,8 @@ def _rollback() -> None:
 def register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException):
         description = None
-        if exc.code in (403, 400, 409, 413, 422, 429) and exc.description and not exc.description.startswith(
+        own_words = exc.description and exc.description != type(exc).description  # not Werkzeug's default
+        if exc.code in (400, 403, 409, 413, 422, 429) and own_words and not exc.description.startswith(
             ("The browser", "The server", "The request")
         ):
             description = exc.description
