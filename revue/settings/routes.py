@@ -6,7 +6,7 @@ from flask import Response, abort, current_app, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import mail
+from .. import activity, mail
 from ..accounts import services as accounts
 from ..accounts.access import admin_required
 from ..accounts.models import Invitation, Role, User
@@ -171,3 +171,29 @@ def outbox_html(message_id: int):
         "base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
     )
     return response
+
+
+REVIEW_VERDICTS = [("approved_with_changes", "Approve with changes"), ("rejected", "Reject")]
+
+
+@bp.route("/reviews", methods=["GET", "POST"])
+@admin_required
+def reviews():
+    """How reviews behave across the workspace: verified decisions, decision buttons, reminders."""
+    ws = services.current_workspace()
+    options = dict(ws.options or {})
+    if request.method == "POST":
+        form = request.form
+        before, every = form.get("remind_before_days", type=int), form.get("remind_every_days", type=int)
+        if before is None or every is None or not (0 <= before <= 14 and 1 <= every <= 30):
+            flash("Reminders: days before due from 0 to 14, repeat every 1 to 30 days.", "error")
+            return render("settings/reviews.html", options=options, verdicts=REVIEW_VERDICTS, status=422)
+        options.update(verified_decisions=form.get("verified_decisions") == "1",
+                       hidden_verdicts=[v for v, _ in REVIEW_VERDICTS if form.get(f"hide_{v}") == "1"],
+                       remind_before_days=before, remind_every_days=every)
+        ws.options = options
+        activity.record("workspace.review_settings", actor=current_user, subject=ws, **options)
+        db.session.commit()
+        flash("Review settings saved.", "success")
+        return see_other(url_for("settings.reviews"))
+    return render("settings/reviews.html", options=options, verdicts=REVIEW_VERDICTS)

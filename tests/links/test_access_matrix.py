@@ -59,6 +59,7 @@ GLOBAL_WRITES = {
     "review.notifications_read": "marks the caller's own notifications read",
     "review.preferences": "the caller's own notification settings",
     "settings.workspace": "workspace settings (admin only), no object of a client",
+    "settings.reviews": "workspace review settings (admin only), no object of a client",
     "settings.invite_member": "invites a team member (admin only), no object of a client",
     "links.email_code": "the emailed-link seat held in the caller's own session",
     "links.email_code_check": "the emailed-link seat held in the caller's own session",
