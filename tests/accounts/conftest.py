@@ -20,7 +20,6 @@ from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
-from flask import has_app_context
 from sqlalchemy import func, select
 
 from revue.db import db, utcnow
@@ -28,30 +27,6 @@ from revue.db import db, utcnow
 CREATE_USER_PASSWORD = "correct horse battery staple"  # what the create_user factory sets
 
 
-class OwnContext:
-    """Mixin for the test client: one application context per request, like a real server."""
-
-    def open(self, *args, **kwargs):
-        if has_app_context():
-            db.session.commit()
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
-@pytest.fixture
-def make_client(app):
-    """Another browser: a fresh test client with its own cookies and its own request contexts."""
-    browser = type("Browser", (OwnContext, app.test_client_class), {})
-
-    def make():
-        return browser(app, app.response_class, use_cookies=True)
-
-    return make
-
-
-@pytest.fixture
-def client(make_client):
-    return make_client()
 
 
 @pytest.fixture

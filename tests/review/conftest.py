@@ -12,35 +12,11 @@ import html
 import re
 
 import pytest
-from flask import has_app_context
 from sqlalchemy import select
 
 from revue.db import db
 
 from . import factories
-
-
-class OwnContext:
-    def open(self, *args, **kwargs):
-        if has_app_context():
-            db.session.commit()
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
-@pytest.fixture
-def make_client(app):
-    browser = type("Browser", (OwnContext, app.test_client_class), {})
-
-    def make():
-        return browser(app, app.response_class, use_cookies=True)
-
-    return make
-
-
-@pytest.fixture
-def client(make_client):
-    return make_client()
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from flask import has_app_context
 from PIL import Image
 from sqlalchemy import select
 
@@ -26,27 +25,6 @@ from revue.db import db
 BASE_URL = "https://revue.example.com"  # tests/conftest.py configures the app with it
 
 
-class OwnContext:
-    def open(self, *args, **kwargs):
-        if has_app_context():
-            db.session.commit()
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
-@pytest.fixture
-def make_client(app):
-    browser = type("Browser", (OwnContext, app.test_client_class), {})
-
-    def make():
-        return browser(app, app.response_class, use_cookies=True)
-
-    return make
-
-
-@pytest.fixture
-def client(make_client):
-    return make_client()
 
 
 @pytest.fixture(autouse=True)
