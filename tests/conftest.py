@@ -11,6 +11,7 @@ import re
 import shutil
 import socket
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -118,6 +119,26 @@ def _sequences(conn) -> list[str]:
             "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = current_schema()"
         )).scalars())
     return _SEQUENCES
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    """A fresh database for app processes a test starts itself (gunicorn): a SQLite file, or a new
+    PostgreSQL schema dropped afterwards."""
+    if BACKEND != "postgres":
+        yield f"sqlite:///{tmp_path}/subprocess.db"
+        return
+    if not PG_URL:
+        pytest.skip("REVUE_TEST_BACKEND=postgres needs REVUE_TEST_DATABASE_URL")
+    schema = f"revue_sub_{worker_id()}_{uuid.uuid4().hex[:8]}"
+    url, _options = pg_schema_url(schema)
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -16,12 +16,10 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 pytestmark = pytest.mark.gunicorn
 
@@ -37,26 +35,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def database_url(tmp_path):
-    """A fresh database for the subprocesses: a SQLite file, or a new PostgreSQL schema."""
-    if os.environ.get("REVUE_TEST_BACKEND", "sqlite") != "postgres":
-        yield f"sqlite:///{tmp_path}/gunicorn.db"
-        return
-    url = os.environ.get("REVUE_TEST_DATABASE_URL", "")
-    if not url:
-        pytest.skip("REVUE_TEST_BACKEND=postgres needs REVUE_TEST_DATABASE_URL")
-    url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
-    schema = f"revue_gc_{os.environ.get('PYTEST_XDIST_WORKER', 'gw0')}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture
