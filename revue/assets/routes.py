@@ -14,7 +14,7 @@ from ..rendering import changed, render, see_other
 from . import bp, services
 from .access import asset_for, can_see_version, version_for
 from .forms import AssignForm, DueForm, TitleForm, VersionNoteForm
-from .models import AssetVersion, VersionState
+from .models import AssetVersion
 
 
 def _done(message: str, asset_id: int):
@@ -128,9 +128,6 @@ def version_action(version_id: int, action: str):
              "restore": f"{version.label} restored."}
     return _done(words[action], version.asset_id)
 
-
-def processing_versions(asset) -> bool:
-    return any(v.state == VersionState.PROCESSING for v in asset.versions)
 
 
 @bp.app_template_global()

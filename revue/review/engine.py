@@ -188,9 +188,6 @@ class Identity:
     user_agent: str = ""
 
 
-def current_stage(participant: Participant) -> ReviewStage:
-    return participant.stage
-
 
 def decide(participant: Participant, version_id: int, verdict: Verdict, note: str, who: Identity, *,
            request_key: str | None = None, now: datetime | None = None) -> Decision:
