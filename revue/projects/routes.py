@@ -8,11 +8,11 @@ from ..accounts.access import agency_required
 from ..accounts.models import Role, User
 from ..clients.models import Client
 from ..db import db
-from ..errors import DomainError
+from ..errors import DomainError, Invalid
 from ..rendering import invalid, render, see_other
 from . import bp, services
 from .access import project_for
-from .forms import MemberForm, ProjectForm
+from .forms import MemberForm, NewProjectForm, ProjectForm
 from .models import ProjectStatus
 
 
@@ -43,17 +43,22 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @agency_required
 def create():
-    form = ProjectForm()
+    form = NewProjectForm()
     form.client_id.choices = _client_choices()
-    if request.method == "GET" and request.args.get("client", type=int):
+    templates, default = services.WorkflowTemplates.choices()
+    form.workflow.choices = [*templates, ("", "Set up later")]
+    if request.method == "GET":
+        form.workflow.data = default
         form.client_id.data = request.args.get("client", type=int)
     if form.validate_on_submit():
         client = db.get_or_404(Client, form.client_id.data)
         try:
             project = services.create_project(current_user, client=client, name=form.name.data,
-                                              brief=form.brief.data, due_date=form.due_date.data)
+                                              brief=form.brief.data, due_date=form.due_date.data,
+                                              workflow=form.workflow.data)
         except DomainError as exc:
-            form.client_id.errors.append(exc.message)
+            db.session.rollback()  # nothing of the half-made project stays
+            (form.workflow if isinstance(exc, Invalid) else form.client_id).errors.append(exc.message)
         else:
             db.session.commit()
             flash(f"Project “{project.name}” created.", "success")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from sqlalchemy import func, or_, select
@@ -17,8 +18,22 @@ from .models import Project, ProjectMember, ProjectStatus
 log = logging.getLogger(__name__)
 
 
-def create_project(actor: User, *, client: Client, name: str, brief: str = "", due_date: date | None = None
-                   ) -> Project:
+class WorkflowTemplates:
+    """Filled in by the review feature (review/workflows.py), which sits above projects: the workspace's
+    workflow templates a new project can start from.
+
+    ``choices()`` gives ``([(value, name), ...], default value)``; ``apply(actor, project, value)`` gives the
+    project its own copy of the template ``value`` names, or raises ``Invalid``.
+    """
+
+    choices: Callable[[], tuple[list[tuple[str, str]], str]] = staticmethod(lambda: ([], ""))
+    apply: Callable[[User, Project, str], object] | None = None
+
+
+def create_project(actor: User, *, client: Client, name: str, brief: str = "", due_date: date | None = None,
+                   workflow: str = "") -> Project:
+    """A new project; ``workflow`` (a value of ``WorkflowTemplates.choices``) gives it its own copy of that
+    template at once, in the same transaction. Without one it follows the workspace default until changed."""
     if client.archived:
         raise Conflict("That client is archived. Restore it first.")
     project = Project(client_id=client.id, name=name.strip(), brief=brief or "", due_date=due_date,
@@ -28,6 +43,8 @@ def create_project(actor: User, *, client: Client, name: str, brief: str = "", d
     if not actor.is_client_contact:
         db.session.add(ProjectMember(project_id=project.id, user_id=actor.id))
     activity.record("project.created", actor=actor, subject=project, project_id=project.id, name=project.name)
+    if workflow and WorkflowTemplates.apply is not None:
+        WorkflowTemplates.apply(actor, project, workflow)
     return project
 
 

@@ -7,10 +7,12 @@ from sqlalchemy import select
 from .. import activity
 from ..accounts.models import User
 from ..db import db
-from ..errors import DomainError
+from ..errors import DomainError, Invalid
 from ..projects.models import Project
+from ..projects.services import WorkflowTemplates
 from .models import Rule, StageReviewer, Workflow, WorkflowStage
 
+BUILT_IN = "standard"  # the new-project form's value for the standard template while it exists only here
 STANDARD = ("Standard: team, then client", [
     ("Internal", Rule.ANY, 1, 1, True, [dict(all_project_members=True)]),
     ("Client", Rule.ALL, 1, 2, False, [dict(all_client_contacts=True)]),
@@ -79,6 +81,30 @@ def apply_template(actor: User, project: Project, template: Workflow) -> Workflo
     workflow = copy(template, project=project)
     activity.record("workflow.applied", actor=actor, subject=project, project_id=project.id, template=template.name)
     return workflow
+
+
+def template_choices() -> tuple[list[tuple[str, str]], str]:
+    """The new-project form's workflow choices, ``(value, name)``, and the default one's value (GET writes nothing)."""
+    def value(template: Workflow) -> str:
+        return str(template.id) if template.id else BUILT_IN
+
+    return [(value(t), t.name) for t in templates(create=False)], value(default_template(create=False))
+
+
+def start_project(actor: User, project: Project, value: str) -> Workflow:
+    """A new project's own copy of the workspace template a ``template_choices`` value names."""
+    if value == BUILT_IN:  # offered while the workspace has no saved template: saved now
+        saved = db.session.scalar(select(Workflow.id).where(Workflow.project_id.is_(None)).limit(1))
+        template = None if saved else _standard_template()
+    else:
+        template = db.session.get(Workflow, int(value)) if value.isdigit() else None
+    if template is None or template.project_id is not None:
+        raise Invalid("That workflow template is not one of the workspace's templates any more. Choose another.")
+    return apply_template(actor, project, template)
+
+
+WorkflowTemplates.choices = staticmethod(template_choices)
+WorkflowTemplates.apply = staticmethod(start_project)
 
 
 def add_stage(actor: User, workflow: Workflow, *, name: str, rule: Rule, required: int, due_days: int,
