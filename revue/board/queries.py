@@ -1,4 +1,5 @@
-"""The board: assets as cards in status columns, in a constant number of queries."""
+"""The board: assets as cards in status columns, in a constant number of queries (two: cards, then the
+reviewers of the cards in review)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ..clients.models import Client
 from ..comments.models import Comment
 from ..db import db
 from ..projects.models import Project, ProjectStatus
+from .progress import StageProgress, open_stages
 
 COLUMNS = [AssetStatus.DRAFT, AssetStatus.IN_REVIEW, AssetStatus.CHANGES_REQUESTED, AssetStatus.APPROVED]
 
@@ -28,6 +30,7 @@ class Card:
     assignee: str | None
     project_name: str
     client_name: str
+    progress: StageProgress | None = None  # in review: the open stage and where its reviewers stand
 
     @property
     def overdue(self) -> bool:
@@ -68,7 +71,12 @@ def cards(user: User, *, project_id: int | None = None, client_id: int | None = 
         query = query.where(Project.client_id == client_id)
     if assignee_id:
         query = query.where(Asset.assignee_id == assignee_id)
-    return [Card(a, v, bool(t), c or 0, who, p, cl) for a, v, t, c, who, p, cl in db.session.execute(query)]
+    items = [Card(a, v, bool(t), c or 0, who, p, cl) for a, v, t, c, who, p, cl in db.session.execute(query)]
+    in_review = [c.version.id for c in items if c.version and c.asset.status == AssetStatus.IN_REVIEW]
+    stages = open_stages(user, in_review)
+    for card in items:
+        card.progress = stages.get(card.version.id) if card.version else None
+    return items
 
 
 def by_column(items: list[Card]) -> dict[AssetStatus, list[Card]]:

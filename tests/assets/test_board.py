@@ -14,6 +14,17 @@ from sqlalchemy import func, insert, select, update
 from revue.activity import Activity
 from revue.assets.models import Asset, AssetStatus, AssetVersion, MediaKind, Rendition, VersionState
 from revue.db import db, utcnow
+from revue.review.models import (
+    Channel,
+    Decision,
+    Participant,
+    Review,
+    ReviewStage,
+    ReviewStatus,
+    Rule,
+    StageStatus,
+    Verdict,
+)
 
 HTMX = {"HX-Request": "true"}
 
@@ -223,10 +234,143 @@ def test_overdue_cards_are_marked(app_ctx, two_assets, member_client, project):
                                                                                     brochure.asset_id]
 
 
+# -- reviewer progress on the cards ------------------------------------------------------------------
+
+
+@pytest.fixture
+def set_workflow(app_ctx):
+    """``set_workflow(project, actor, [(name, rule, internal, [user or (email, decides)]), ...])``: the project's
+    own workflow, made with the review feature's services."""
+    from revue.review import workflows
+    from revue.review.models import Rule, Workflow
+
+    def make(project, actor, stages):
+        flow = Workflow(project_id=project.id, name="Test workflow")
+        db.session.add(flow)
+        db.session.flush()
+        for name, rule, internal, reviewers in stages:
+            stage = workflows.add_stage(actor, flow, name=name, rule=Rule(rule), required=1, due_days=2,
+                                        internal=internal)
+            for who in reviewers:
+                if isinstance(who, tuple):
+                    workflows.add_reviewer(actor, stage, email=who[0], name=who[0].split("@")[0].title(),
+                                           decides=who[1])
+                else:
+                    workflows.add_reviewer(actor, stage, user=who)
+        db.session.commit()
+
+    return make
+
+
+def seat(email: str):
+    return db.session.scalar(select(Participant).where(Participant.email == email))
+
+
+def chips(response) -> list[tuple[str, str, str]]:
+    """``(classes, initials, label)`` of every reviewer chip on the board, in order."""
+    import html
+
+    found = re.findall(r'<li class="seat-chip ([^"]*)" title="([^"]*)"><span aria-hidden="true">([^<]*)</span>'
+                       r'<span class="visually-hidden">([^<]*)</span></li>', response.get_data(as_text=True))
+    for _classes, title, _initials, label in found:
+        assert title == label  # the tooltip says what screen readers hear
+    return [(classes, initials, html.unescape(label)) for classes, _title, initials, label in found]
+
+
+def decide(browser, version_id: int, verdict: str = "approved"):
+    answer = browser.post(f"/review/versions/{version_id}/decide", data={"verdict": verdict, "version_id": version_id})
+    assert answer.status_code == 303, answer.get_data(as_text=True)[:500]
+
+
+def test_cards_in_review_show_where_each_reviewer_of_the_open_stage_stands(
+        app_ctx, create_asset, project, member, create_user, member_client, signed_in, set_workflow):
+    from revue.projects.models import ProjectMember
+
+    theo = create_user("member", name="Theo Teammate", email="theo@example.com")
+    ivy = create_user("member", name="Ivy Invited", email="ivy@example.com")
+    db.session.add_all([ProjectMember(project_id=project.id, user_id=u.id) for u in (theo, ivy)])
+    set_workflow(project, member, [("Team", "all", True, [member, theo, ivy, ("legal@example.com", False)]),
+                                   ("Client", "all", False, [("buyer@client.example", True)])])
+    version = create_asset(project, member, "logo.png")
+    draft = create_asset(project, member, "pic.webp")
+    board = f"/board/projects/{project.id}"
+    assert chips(member_client.get(board)) == []  # drafts have no reviewers
+
+    assert member_client.post(f"/review/versions/{version.id}/send").status_code == 303
+    decide(member_client, version.id)
+    seat("theo@example.com").opened_at = utcnow() - timedelta(hours=2, minutes=5)
+    seat("legal@example.com").opened_at = utcnow() - timedelta(hours=1)
+    seat("legal@example.com").commented_at = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+
+    answer = member_client.get(board)
+    assert columns(answer)["in_review"] == [version.asset_id] and columns(answer)["draft"] == [draft.asset_id]
+    assert chips(answer) == [
+        ("is-decided", "MM", "Mia Member — approved just now"),
+        ("is-opened", "TT", "Theo Teammate — opened 2 h ago"),
+        ("is-invited", "II", "Ivy Invited — invited just now"),
+        ("is-commented is-commenter", "L", "Legal (comments only) — commented 5 min ago"),
+    ]
+    assert "Team · 1 of 3 decided" in answer.get_data(as_text=True)
+    assert "buyer@client.example" not in answer.get_data(as_text=True)  # a stage not open yet
+    for url in ("/board/", f"/projects/{project.id}"):  # the same on every board
+        assert [label for _c, _i, label in chips(member_client.get(url))][0] == "Mia Member — approved just now"
+
+    # A reviewer taken off the review leaves the card; the last approval opens the next stage.
+    assert member_client.post(f"/review/participants/{seat('ivy@example.com').id}/remove").status_code == 303
+    answer = member_client.get(board)
+    assert [label.split(" — ")[0] for _c, _i, label in chips(answer)] == [
+        "Mia Member", "Theo Teammate", "Legal (comments only)"]
+    assert "Team · 1 of 2 decided" in answer.get_data(as_text=True)
+    decide(signed_in(theo), version.id)
+    answer = member_client.get(board)
+    assert chips(answer) == [("is-invited", "B", "Buyer — invited just now")]
+    assert "Client · 0 of 1 decided" in answer.get_data(as_text=True)
+
+
+def test_a_crowded_stage_shows_five_chips_and_names_the_rest(app_ctx, create_asset, project, member,
+                                                               member_client, set_workflow):
+    guests = [(f"r{n}@example.com", True) for n in range(1, 8)]
+    set_workflow(project, member, [("Client <b>", "any", False, guests)])
+    version = create_asset(project, member, "logo.png")
+    assert member_client.post(f"/review/versions/{version.id}/send").status_code == 303
+    answer = member_client.get(f"/board/projects/{project.id}")
+    found = chips(answer)
+    assert [initials for _c, initials, _label in found] == ["R", "R", "R", "R", "R", "+2"]
+    assert found[-1] == ("is-more", "+2", "R6 — invited just now; R7 — invited just now")
+    text = answer.get_data(as_text=True)
+    assert 'aria-label="Reviewers, Client &lt;b&gt; stage"' in text and "Client &lt;b&gt; · 0 of 7 decided" in text
+
+
+def test_client_contacts_never_see_the_reviewers_of_an_internal_stage(
+        app_ctx, create_asset, project, member, contact, member_client, signed_in, set_workflow):
+    set_workflow(project, member, [("Client", "any", False, [contact]), ("Sign-off", "all", True, [member])])
+    version = create_asset(project, member, "logo.png")
+    assert member_client.post(f"/review/versions/{version.id}/send").status_code == 303
+    cleo = signed_in(contact)
+    boards = ("/board/", f"/board/projects/{project.id}", f"/projects/{project.id}")
+    for url in boards:
+        answer = cleo.get(url)
+        assert columns(answer)["in_review"] == [version.asset_id]
+        assert chips(answer) == [("is-invited", "CC", "Cleo Client — invited just now")]
+        assert "Client · 0 of 1 decided" in answer.get_data(as_text=True)
+
+    decide(cleo, version.id)  # the client stage is approved; the team's sign-off opens
+    answer = member_client.get(f"/board/projects/{project.id}")
+    assert chips(answer) == [("is-invited", "MM", "Mia Member — invited just now")]
+    assert "Sign-off · 0 of 1 decided" in answer.get_data(as_text=True)
+    for url in boards:
+        answer = cleo.get(url)
+        assert columns(answer)["in_review"] == [version.asset_id]  # still shared with Cleo, still in review
+        text = answer.get_data(as_text=True)
+        assert chips(answer) == [] and "card-progress" not in text
+        assert "Sign-off" not in text and "Mia Member —" not in text  # (the project page lists its team)
+
+
 # -- queries and time -------------------------------------------------------------------------------
 
 
-def bulk_assets(project, user, count: int) -> None:
+def bulk_assets(project, user, count: int) -> list[int]:
     """``count`` assets with one ready version each, straight into the tables (the board reads
     no files: the storage keys are fake)."""
     now = utcnow()
@@ -251,21 +395,57 @@ def bulk_assets(project, user, count: int) -> None:
         current_version_id=select(func.max(AssetVersion.id)).where(AssetVersion.asset_id == Asset.id)
         .correlate(Asset).scalar_subquery()).execution_options(synchronize_session=False))
     db.session.commit()
+    return list(ids)
+
+
+def bulk_reviews(asset_ids: list[int], user) -> None:
+    """Open reviews of those assets' current versions, straight into the tables: one open stage whose four
+    reviewers were invited, opened, commented and decided."""
+    now = utcnow()
+    rows = db.session.execute(select(Asset.id, Asset.current_version_id, Asset.project_id)
+                              .where(Asset.id.in_(asset_ids)).order_by(Asset.id)).all()
+    first = {model: (db.session.scalar(select(func.max(model.id))) or 0) + 1
+             for model in (Review, ReviewStage, Participant)}
+    db.session.execute(insert(Review), [
+        {"id": first[Review] + n, "asset_id": a, "version_id": v, "project_id": p, "status": ReviewStatus.OPEN,
+         "started_by_id": user.id, "opened_at": now, "locked": False} for n, (a, v, p) in enumerate(rows)])
+    db.session.execute(insert(ReviewStage), [
+        {"id": first[ReviewStage] + n, "review_id": first[Review] + n, "position": 1, "name": "Client",
+         "rule": Rule.ALL, "required": 1, "internal": False, "status": StageStatus.OPEN, "due_days": 2,
+         "opened_at": now} for n in range(len(rows))])
+    seats = []
+    for n in range(len(rows)):
+        for k, state in enumerate(("invited", "opened", "commented", "decided")):
+            seats.append({"id": first[Participant] + 4 * n + k, "stage_id": first[ReviewStage] + n,
+                          "email": f"{state}{n}@client.example", "name": f"{state.title()} Person", "decides": True,
+                          "invited_at": now, "opened_at": now if k >= 1 else None,
+                          "commented_at": now if k >= 2 else None, "decided_at": now if k == 3 else None})
+    db.session.execute(insert(Participant), seats)
+    db.session.execute(insert(Decision), [
+        {"version_id": v, "asset_id": a, "review_id": first[Review] + n, "stage_id": first[ReviewStage] + n,
+         "participant_id": first[Participant] + 4 * n + 3, "verdict": Verdict.APPROVED, "channel": Channel.EMAIL_LINK,
+         "note": "", "binding": True, "reviewer_name": "Decided Person", "reviewer_email": f"decided{n}@client.example",
+         "identified_by": "email_link", "file_sha256": "0" * 64, "ip": "", "user_agent": "", "created_at": now}
+        for n, (a, v, _p) in enumerate(rows)])
+    db.session.execute(update(Asset).where(Asset.id.in_(asset_ids)).values(status=AssetStatus.IN_REVIEW))
+    db.session.commit()
 
 
 @pytest.mark.parametrize("url", ["/board/projects/{p}", "/projects/{p}", "/board/", "/board/?project={p}"])
 def test_the_board_runs_the_same_queries_for_5_and_500_assets(url, app_ctx, project, member, member_client,
                                                                count_queries):
     url = url.format(p=project.id)
-    bulk_assets(project, member, 5)
+    bulk_reviews(bulk_assets(project, member, 5)[:3], member)  # some cards in review, with their reviewers
     member_client.get(url)  # warm: first-request work (workspace, caches) is not the board's
     with count_queries() as few:
         answer = member_client.get(url)
     assert answer.get_data(as_text=True).count("data-asset=") == 5
-    bulk_assets(project, member, 495)
+    assert answer.get_data(as_text=True).count('<li class="seat-chip ') == 3 * 4
+    bulk_reviews(bulk_assets(project, member, 495)[:300], member)
     with count_queries() as many:
         answer = member_client.get(url)
     assert answer.get_data(as_text=True).count("data-asset=") == 500
+    assert answer.get_data(as_text=True).count("Client · 1 of 4 decided") == 303
     print(f"\n{url}: {few.count} queries for 5 and {many.count} for 500 assets")
     assert many.count == few.count, (few.count, many.count)
     assert few.count <= 20, few.count

@@ -91,3 +91,52 @@ def test_drop_three_files_watch_them_become_cards_move_one_and_play_the_video(
                            timeout=15_000)
     assert 206 in ranges
     assert page.locator("[data-timecode]").inner_text() != "00:00:00:00"
+
+
+def test_send_for_review_from_the_board_and_see_each_reviewers_progress_on_the_card(
+        app, live_server, context, ui_login, tmp_path, tmp_path_factory):
+    studio = factories.build_studio(app, tmp_path_factory.mktemp("progress-media"))
+    project_id = _project_id(app)
+    page = context.new_page()
+    ui_login(page, studio["member"], PASSWORD)
+    page.goto(live_server(f"/projects/{project_id}"))
+
+    card = page.locator(".card-item", has_text="poster")
+    card.locator("summary", has_text="Actions").click()
+    card.get_by_role("button", name="Send v1 for review").click()
+    card = page.locator(".col-in_review .card-item", has_text="poster")  # the board re-renders itself
+    expect(card.locator(".seat-count")).to_have_text("Internal · 0 of 2 decided")
+    chips = card.get_by_role("list", name="Reviewers, Internal stage").get_by_role("listitem")
+    expect(chips).to_have_count(2)
+    expect(chips.first).to_have_attribute("title", "Mia Member — invited just now")
+    expect(chips.nth(1)).to_have_accessible_name("Theo Teammate — invited just now")
+
+    # Tidy at desktop and phone widths: the progress row stays inside its card.
+    for width, height in ((1440, 900), (375, 812)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.reload()  # (and no toast over the card)
+        card.scroll_into_view_if_needed()
+        box, row = card.bounding_box(), card.locator(".card-progress").bounding_box()
+        assert row["x"] >= box["x"] and row["x"] + row["width"] <= box["x"] + box["width"], (width, box, row)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        card.screenshot(path=tmp_path / f"card-in-review-{width}.png")
+
+
+def test_a_new_project_starts_from_the_workflow_template_chosen_in_the_form(
+        app, live_server, context, ui_login, tmp_path_factory):
+    studio = factories.build_studio(app, tmp_path_factory.mktemp("new-project"), kinds=())
+    page = context.new_page()
+    ui_login(page, studio["member"], PASSWORD)
+    page.goto(live_server("/projects/new"))
+    page.get_by_label("Project name").fill("Autumn launch")
+    page.get_by_label("Client").select_option(label="Acme")
+    workflow = page.get_by_label("Review workflow")
+    expect(workflow).to_have_value("standard")  # the workspace default, until a template is saved
+    expect(workflow.locator("option")).to_have_text(["Standard: team, then client", "Set up later"])
+    page.get_by_role("button", name="Create project").click()
+    expect(page.get_by_role("heading", name="Autumn launch")).to_be_visible()
+
+    page.get_by_role("link", name="Workflow").click()
+    expect(page.get_by_role("heading", name="Review workflow")).to_be_visible()
+    expect(page.get_by_text("follows the workspace's")).to_have_count(0)  # its own copy, to adjust
+    expect(page.locator(".stage-card h2")).to_have_count(2)
