@@ -5,7 +5,9 @@ commit; a rollback therefore never emails anyone. The job claims the row atomica
 (``pending`` → ``sending``) so a job run twice sends once; a periodic sweeper retries
 what is due and recovers rows whose worker died mid-send. Permanent SMTP errors (5xx)
 fail at once, transient ones retry with exponential backoff. With no SMTP host set,
-messages stay ``pending`` and admins read them at Settings → Outbox.
+messages stay ``pending`` and admins read them at Settings → Outbox; a message whose
+personal link or code is made at sending can be handed over there instead
+(``settings.services.hand_over``): the admin passes it on by hand, and the worker never sends it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from urllib.parse import urlsplit
 from flask import current_app, render_template
 from huey import crontab
 from sqlalchemy import JSON, String, Text, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Base, db, utcnow
@@ -35,8 +38,15 @@ MAX_ATTEMPTS = 8
 PLACEHOLDER = re.compile(r"\{\{revue:(\w+):([\w-]+)\}\}")
 #: Secrets put into a message only when it is sent, so the outbox never stores them (E3):
 #: ``RESOLVERS["token"] = fn(arg) -> str``, used as ``{{revue:token:<arg>}}`` in a body.
+#: A resolver raises :class:`Unresolvable` when the secret would be of no use any more.
 RESOLVERS: dict[str, Callable[[str], str]] = {}
 STUCK_AFTER = timedelta(minutes=10)
+HANDED_OVER = "handed_over"  # an admin passed the message on by hand; the worker never sends it
+UNSENT = ("pending", "failed")
+
+
+class Unresolvable(ValueError):
+    """A placeholder's secret can't be made any more (say, the review its link was for has ended)."""
 
 
 class OutboxMessage(Base):
@@ -61,13 +71,17 @@ class OutboxMessage(Base):
 
 
 def queue(
-    to: str, subject: str, template: str, *, kind: str, to_name: str = "", headers: dict | None = None, **context
-) -> OutboxMessage:
+    to: str, subject: str, template: str, *, kind: str, to_name: str = "", headers: dict | None = None,
+    once: str | None = None, **context
+) -> OutboxMessage | None:
     """Render ``email/<template>.txt`` and ``.html`` and put the message in the outbox.
 
     Templates build links as ``base_url ~ url_for(...)``. They are rendered in a request
     context made from ``BASE_URL`` (never the request's Host header, E8), which also works
     in a worker or a CLI command where there is no request at all.
+
+    ``once`` names the message for good (its Message-ID, which is unique): queueing it again —
+    a second worker, a rerun — queues nothing and returns None.
     """
     public = urlsplit(current_app.config["BASE_URL"])
     context.setdefault("base_url", f"{public.scheme}://{public.netloc}")
@@ -84,10 +98,19 @@ def queue(
         text_body=text_body,
         html_body=html_body,
         headers=headers or {},
-        message_id=make_msgid(idstring=uuid.uuid4().hex[:12], domain=public.hostname or "revue"),
+        message_id=f"<revue.{once}@{public.hostname or 'revue'}>" if once else
+        make_msgid(idstring=uuid.uuid4().hex[:12], domain=public.hostname or "revue"),
     )
-    db.session.add(message)
-    db.session.flush()
+    if once is None:
+        db.session.add(message)
+        db.session.flush()
+    else:
+        try:
+            with db.session.begin_nested():
+                db.session.add(message)
+        except IntegrityError:
+            log.info("%s email %s was queued already", kind, once)
+            return None
     defer(send_message, message.id)
     log.info("queued %s email %s", kind, message.id)
     return message
@@ -125,6 +148,10 @@ def deliver(message_id: int) -> str:
     message = db.session.get(OutboxMessage, message_id)
     try:
         email = _build(message)
+    except Unresolvable as exc:  # e.g. a review request whose review ended before it went out
+        _fail(message, f"not sent: {exc}", permanent=True)
+        db.session.commit()
+        return message.status
     except (ValueError, TypeError) as exc:  # a message that cannot be built never will be
         _fail(message, f"cannot build the message: {exc}", permanent=True)
         db.session.commit()
@@ -175,7 +202,14 @@ def _build(message: OutboxMessage) -> EmailMessage:
     email["Message-ID"] = message.message_id
     for name, value in (message.headers or {}).items():
         email[name] = value
-    made: dict[tuple[str, str], str] = {}
+    made: dict[tuple[str, str], str] = {}  # text and HTML share each secret
+    email.set_content(fill_secrets(message.text_body, made))
+    email.add_alternative(fill_secrets(message.html_body, made), subtype="html")
+    return email
+
+
+def fill_secrets(body: str, made: dict[tuple[str, str], str]) -> str:
+    """``body`` with each placeholder replaced by its secret, made once per placeholder (kept in ``made``)."""
 
     def fill(match: re.Match) -> str:
         key = (match.group(1), match.group(2))
@@ -183,9 +217,11 @@ def _build(message: OutboxMessage) -> EmailMessage:
             made[key] = RESOLVERS[key[0]](key[1])
         return made[key]
 
-    email.set_content(PLACEHOLDER.sub(fill, message.text_body))
-    email.add_alternative(PLACEHOLDER.sub(fill, message.html_body), subtype="html")
-    return email
+    return PLACEHOLDER.sub(fill, body)
+
+
+def holds_secrets(message: OutboxMessage) -> bool:
+    return bool(PLACEHOLDER.search(message.text_body) or PLACEHOLDER.search(message.html_body))
 
 
 def _smtp_send(email: EmailMessage) -> None:

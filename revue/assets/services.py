@@ -28,6 +28,8 @@ signals = Namespace()
 version_added = signals.signal("version-added")
 #: sent with ``version=`` when a version is soft-deleted or restored
 version_changed = signals.signal("version-changed")
+#: sent with ``actor=`` when an asset is archived (its open review ends; restoring it reopens nothing)
+asset_archived = signals.signal("asset-archived")
 
 MEDIA = (MediaKind.VIDEO, MediaKind.AUDIO)
 
@@ -167,6 +169,10 @@ def set_due(user: User, asset: Asset, due: date | None) -> None:
 
 
 def set_archived(user: User, asset: Asset, archived: bool) -> None:
+    if asset.archived == archived:  # a second click changes nothing (and logs nothing)
+        return
     asset.archived_at = utcnow() if archived else None
     activity.record("asset.archived" if archived else "asset.unarchived", actor=user, subject=asset,
                     project_id=asset.project_id)
+    if archived:
+        asset_archived.send(asset, actor=user)

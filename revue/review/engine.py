@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import activity
 from ..accounts.models import Role, User
 from ..assets.models import AssetVersion
-from ..assets.services import version_added, version_changed
+from ..assets.services import asset_archived, version_added, version_changed
 from ..comments.models import Comment
 from ..db import db, utcnow
 from ..errors import Conflict, DomainError, Invalid, NotAllowed
@@ -48,6 +48,10 @@ STALE_MESSAGE = ("You were looking at an older version. {title} has moved on: re
 
 class StaleVersion(Conflict):
     """The decision names a version that is no longer the one under review (E2)."""
+
+
+class AssetArchived(Conflict):
+    """The asset was archived: its review has ended and takes no more decisions."""
 
 
 def add_business_days(start: datetime, days: int) -> datetime:
@@ -160,7 +164,12 @@ def issue_token(participant: Participant, *, now: datetime | None = None) -> str
     return raw
 
 
-def cancel_open_reviews(asset, *, now: datetime, reason: str, unless_version: int | None = None) -> None:
+def cancel_open_reviews(asset, *, now: datetime, reason: str, unless_version: int | None = None, actor=None,
+                        revoke_links: bool = False) -> None:
+    """End the open review of ``asset``: its stages close as cancelled, so nobody is reminded or can decide.
+
+    ``revoke_links`` also expires the emailed links of its reviewers (E5: they get the plain "no longer
+    valid" page); without it a page left open explains that a newer version came (E2)."""
     for review in db.session.scalars(select(Review).where(Review.asset_id == asset.id,
                                                           Review.status == ReviewStatus.OPEN)):
         if review.version_id == unless_version:
@@ -169,7 +178,13 @@ def cancel_open_reviews(asset, *, now: datetime, reason: str, unless_version: in
         for stage in review.stages:
             if stage.status in (StageStatus.OPEN, StageStatus.PENDING):
                 stage.status, stage.closed_at = StageStatus.CANCELLED, now
-        activity.record("review.cancelled", subject=review, project_id=review.project_id, reason=reason)
+        if revoke_links:
+            seats = select(Participant.id).join(ReviewStage).where(ReviewStage.review_id == review.id)
+            db.session.execute(update(ActionToken).where(ActionToken.participant_id.in_(seats),
+                                                         ActionToken.expires_at > now)
+                               .values(expires_at=now).execution_options(synchronize_session=False))
+        activity.record("review.cancelled", actor=actor, subject=review, project_id=review.project_id,
+                        reason=reason)
 
 
 # -- deciding ---------------------------------------------------------------------------------
@@ -199,6 +214,9 @@ def decide(participant: Participant, version_id: int, verdict: Verdict, note: st
         earlier = db.session.scalar(select(Decision).where(Decision.request_key == request_key))
         if earlier is not None:  # the same form posted again (a double click, a retry): one row (E6)
             return _same_form(earlier, participant, version)
+    if version.asset.archived:
+        raise AssetArchived(f"“{version.asset.title}” was archived, so its review has ended. "
+                            "This decision was not recorded.")
     if version_id != review.version_id or version.asset.current_version_id != version.id \
             or review.status == ReviewStatus.CANCELLED:
         raise StaleVersion(STALE_MESSAGE.format(title=version.asset.title))
@@ -369,6 +387,8 @@ def reopen(admin: User, review: Review, *, now: datetime | None = None) -> None:
     if version.deleted_at is not None or review.asset.current_version_id != version.id:
         raise StaleVersion(f"{version.label} is no longer the current version of “{review.asset.title}”: "
                            "send the current version for review instead.")
+    if review.asset.archived:
+        raise Conflict(f"“{review.asset.title}” is archived. Restore it first.")
     if open_review_of_asset(review.asset_id) is not None:
         raise Conflict(f"“{review.asset.title}” is in review already; finish or withdraw that review first.")
     now = now or utcnow()
@@ -383,6 +403,14 @@ def reopen(admin: User, review: Review, *, now: datetime | None = None) -> None:
 def _new_version(asset, version: AssetVersion, **_) -> None:
     """A new version ends the review of the older one (it can no longer be approved)."""
     cancel_open_reviews(asset, now=utcnow(), reason=f"{version.label} was uploaded")
+    status.refresh(asset)
+
+
+@asset_archived.connect
+def _asset_archived(asset, actor: User | None = None, **_) -> None:
+    """Archiving ends the open review: no more decisions, reminders or working links. Restoring the asset
+    reopens nothing; the team sends it again."""
+    cancel_open_reviews(asset, now=utcnow(), reason="the asset was archived", actor=actor, revoke_links=True)
     status.refresh(asset)
 
 

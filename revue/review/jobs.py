@@ -16,6 +16,8 @@ def hourly_digests() -> int:
     return services.send_digests("hourly")
 
 
-@periodic(crontab(hour="7", minute="15"))
+@periodic(crontab(minute="*/15"))
 def daily_digests() -> int:
-    return services.send_digests("daily")
+    """Checks every quarter hour; sends once a day, at 07:15 in the workspace's time zone (every real
+    zone's offset is a whole number of quarter hours)."""
+    return services.send_daily_digests()

@@ -71,10 +71,18 @@ def token_link(participant) -> str:
 
 
 def _issue_for(participant_id: str) -> str:
+    """A fresh token for the reviewer's link, made as the email goes out (or is handed over by hand). A link
+    that could no longer open anything (the reviewer was removed, the review ended) is not made."""
     from .engine import issue_token
-    from .models import Participant
+    from .models import Participant, ReviewStatus
 
-    return issue_token(db.session.get(Participant, int(participant_id)))
+    participant = db.session.get(Participant, int(participant_id))
+    if participant is None or participant.removed_at is not None:
+        raise mail.Unresolvable("this reviewer was removed from the review")
+    review = participant.stage.review
+    if review.status != ReviewStatus.OPEN:
+        raise mail.Unresolvable(f"the review of {review.asset.title} {review.version.label} has ended")
+    return issue_token(participant)
 
 
 mail.RESOLVERS["token"] = _issue_for

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import time
 
 from flask import has_request_context, request
 
@@ -123,9 +124,51 @@ def send_reminders(now=None) -> int:
     return sent
 
 
+DAILY_AT = time(7, 15)  # when the daily digest goes out, in the workspace's time zone
+
+
 def send_digests(frequency: str, now=None) -> int:
     """One email per person with their unsent notifications, for people who chose this frequency,
-    plus the 'decisions you owe' list in the daily one."""
+    plus the 'decisions you owe' list in the daily one. Daily digests: see :func:`send_daily_digests`."""
+    if frequency == "daily":
+        return send_daily_digests(now)
+    now = now or utcnow()
+    sent = _send_digests(frequency, now, once=f"digest.{frequency}.{now:%Y%m%d%H}")
+    db.session.commit()
+    return sent
+
+
+def send_daily_digests(now=None) -> int:
+    """The daily digest, at 07:15 in the workspace's time zone.
+
+    The job checks every 15 minutes. The first check at or after 07:15 local time sends the day's digests
+    and notes the local date in the activity log, so later checks that day — after a restart, on another
+    worker — send nothing. Each person's digest is also named by that date (``mail.queue(once=...)``), so
+    two workers checking at the same moment still send one per person.
+    """
+    from ..settings.services import workspace_zone
+
+    now = now or utcnow()
+    zone = workspace_zone()
+    local = now.astimezone(zone)
+    day = local.date().isoformat()
+    if local.time() < DAILY_AT or _daily_digests_done(day):
+        return 0
+    sent = _send_digests("daily", now, once=f"digest.daily.{day}")
+    activity.record("digest.daily_sent", local_date=day, time_zone=zone.key, people=sent)
+    db.session.commit()
+    return sent
+
+
+def _daily_digests_done(day: str) -> bool:
+    from sqlalchemy import select
+
+    last = db.session.scalar(select(activity.Activity.data).where(activity.Activity.action == "digest.daily_sent")
+                             .order_by(activity.Activity.id.desc()).limit(1))
+    return bool(last) and last.get("local_date", "") >= day
+
+
+def _send_digests(frequency: str, now, *, once: str) -> int:
     from collections import defaultdict
 
     from sqlalchemy import select
@@ -134,7 +177,6 @@ def send_digests(frequency: str, now=None) -> int:
     from . import notify
     from .models import Notification
 
-    now = now or utcnow()
     pending = db.session.scalars(select(Notification).where(Notification.emailed_at.is_(None),
                                                             Notification.user_id.is_not(None))).all()
     by_user: dict[int, list] = defaultdict(list)
@@ -147,14 +189,15 @@ def send_digests(frequency: str, now=None) -> int:
         if not items or not user.active or notify.opted_out(user.email):
             continue
         owed = owed_by(user) if frequency == "daily" else []
-        mail.queue(user.email, f"Your Revue {frequency} summary: {len(items)} update{'s' if len(items) != 1 else ''}",
-                   "digest", kind="digest", to_name=user.name, user=user, items=items, owed=owed,
-                   frequency=frequency, headers=notify.unsubscribe_headers(user.email),
-                   unsubscribe_email=user.email)
+        queued = mail.queue(
+            user.email, f"Your Revue {frequency} summary: {len(items)} update{'s' if len(items) != 1 else ''}",
+            "digest", kind="digest", to_name=user.name, user=user, items=items, owed=owed, frequency=frequency,
+            headers=notify.unsubscribe_headers(user.email), unsubscribe_email=user.email, once=f"{once}.{user.id}")
+        if queued is None:  # this person's digest went out already (another worker, the same day or hour)
+            continue
         for note in items:
             note.emailed_at = now
         sent += 1
-    db.session.commit()
     return sent
 
 

@@ -149,7 +149,7 @@ def invitation_action(invitation_id: int, action: str):
 @admin_required
 def outbox():
     show = request.args.get("status", "")
-    show = show if show in ("unsent", "sent", "failed", "pending") else ""
+    show = show if show in ("unsent", "sent", "failed", "pending", mail.HANDED_OVER) else ""
     return render("settings/outbox.html", messages=mail.outbox_page(show or None), show=show,
                   smtp=bool(current_app.config.get("SMTP_HOST")))
 
@@ -158,14 +158,30 @@ def outbox():
 @admin_required
 def outbox_message(message_id: int):
     message = db.get_or_404(mail.OutboxMessage, message_id)
-    return render("settings/outbox_message.html", message=message)
+    return render("settings/outbox_message.html", **_message_context(message))
+
+
+@bp.post("/outbox/<int:message_id>/hand-over")
+@admin_required
+def outbox_hand_over(message_id: int):
+    """Without SMTP: make the message's personal link now and show it once, for the admin to pass on."""
+    message = db.get_or_404(mail.OutboxMessage, message_id)
+    handed = services.hand_over(current_user, message)
+    db.session.commit()
+    # Shown in this answer only (no redirect): Revue keeps no copy of the link (E3); pages are no-store.
+    return render("settings/outbox_message.html", handed=handed, **_message_context(message))
+
+
+def _message_context(message: mail.OutboxMessage) -> dict:
+    return {"message": message, "body": services.readable(message), "can_hand_over": services.can_hand_over(message),
+            "handed_by": services.handed_over_by(message), "smtp": mail.smtp_configured()}
 
 
 @bp.get("/outbox/<int:message_id>/html")
 @admin_required
 def outbox_html(message_id: int):
     message = db.get_or_404(mail.OutboxMessage, message_id)
-    response = Response(message.html_body, mimetype="text/html")
+    response = Response(services.readable(message, html=True), mimetype="text/html")
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox; "
         "base-uri 'none'; object-src 'none'; frame-ancestors 'none'"

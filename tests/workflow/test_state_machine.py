@@ -1,11 +1,11 @@
 """The stage state machine, driven at random against a model of what DESIGN.md says.
 
 A hypothesis ``RuleBasedStateMachine`` sends versions for review, lets random participants decide
-(every verdict), removes and adds reviewers, uploads new versions mid-review and has admins
-(and non-admins) reopen approved reviews. A small model of reviews, stages and latest verdicts
+(every verdict), removes and adds reviewers, uploads new versions mid-review, archives and restores
+the asset and has admins (and non-admins) reopen approved reviews. A small model of reviews, stages and latest verdicts
 predicts every outcome — including the error each refused step must raise — and after every step:
 
-* at most one review of the asset is open;
+* at most one review of the asset is open, and none while it is archived;
 * decision rows only ever grow, and no row changes;
 * the asset's stored status equals ``status.derive(asset)``;
 * every review and stage is in the state the model predicts (so ALL / ANY / N_OF close a stage
@@ -38,11 +38,11 @@ from hypothesis.stateful import (
 from sqlalchemy import func, select
 
 from revue.assets.models import Asset
-from revue.assets.services import add_file
+from revue.assets.services import add_file, set_archived
 from revue.db import db
 from revue.errors import Conflict, DomainError, NotAllowed
 from revue.review import engine, notify, status
-from revue.review.engine import StaleVersion
+from revue.review.engine import AssetArchived, StaleVersion
 from revue.review.models import Channel, Decision, Participant, Review, ReviewStage, Rule, Verdict, Workflow
 
 VERDICTS = [Verdict.APPROVED] * 4 + [Verdict.APPROVED_WITH_CHANGES, Verdict.CHANGES_REQUESTED, Verdict.REJECTED]
@@ -121,6 +121,7 @@ def test_stage_state_machine(app, request_ctx, people, set_workflow, png, monkey
             self.may_reopen: set[int] = set()
             self.extra = itertools.count(1)
             self.asset_id = None
+            self.archived = False
 
         # -- helpers ---------------------------------------------------------------------
 
@@ -139,6 +140,13 @@ def test_stage_state_machine(app, request_ctx, people, set_workflow, png, monkey
             review = self.reviews[participant.stage.review_id]
             stage = next(s for s in review.stages if s.id == participant.stage_id)
             return review, stage
+
+        def cancel_open(self) -> None:
+            for review in self.open_reviews():
+                review.status = "cancelled"
+                for stage in review.stages:
+                    if stage.status in ("open", "pending"):
+                        stage.status = "cancelled"
 
         def open_next(self, review: MReview, after: MStage) -> None:
             following = next((s for s in review.stages if s.position > after.position and s.status == "pending"),
@@ -208,15 +216,11 @@ def test_stage_state_machine(app, request_ctx, people, set_workflow, png, monkey
         def send(self, start_at):
             version = self.asset().current_version
             on_it = [r for r in self.open_reviews() if r.version_id == version.id]
-            review = self.expect(Conflict if on_it else None,
+            review = self.expect(Conflict if on_it or self.archived else None,
                                  lambda: engine.send_for_review(member, version, start_at=start_at))
             if review is None:
                 return
-            for other in self.open_reviews():
-                other.status = "cancelled"
-                for stage in other.stages:
-                    if stage.status in ("open", "pending"):
-                        stage.status = "cancelled"
+            self.cancel_open()
             review = db.session.get(Review, review.id)
             stages = [MStage(s.id, s.position, self.rules[s.position][0], self.rules[s.position][1],
                              "approved" if s.position < start_at else "pending") for s in review.stages]
@@ -252,7 +256,9 @@ def test_stage_state_machine(app, request_ctx, people, set_workflow, png, monkey
                 others = [r.version_id for r in self.reviews.values() if r.version_id != review.version_id]
                 named = others[pick % len(others)] if others else named
             seat = stage.seats[participant.id]
-            if named != review.version_id or review.version_id != current or review.status == "cancelled":
+            if self.archived:
+                error = AssetArchived
+            elif named != review.version_id or review.version_id != current or review.status == "cancelled":
                 error = StaleVersion
             elif review.status != "open" or stage.status != "open":
                 error = Conflict
@@ -315,11 +321,17 @@ def test_stage_state_machine(app, request_ctx, people, set_workflow, png, monkey
         def upload_new_version(self):
             add_version(project, self.asset())
             self.commit()
-            for review in self.open_reviews():
-                review.status = "cancelled"
-                for stage in review.stages:
-                    if stage.status in ("open", "pending"):
-                        stage.status = "cancelled"
+            self.cancel_open()
+
+        @rule(archived=st.booleans())
+        def archive(self, archived):
+            """A member archives the asset (its open review ends) or restores it (which reopens nothing)."""
+            set_archived(member, self.asset(), archived)
+            self.commit()
+            event(f"{'archive' if archived else 'restore'}{' mid-review' if self.open_reviews() else ''}")
+            if archived:
+                self.cancel_open()
+            self.archived = archived
 
         @precondition(lambda self: any(r.status == "approved" for r in self.reviews.values()))
         @rule(admin=st.sampled_from([True, True, False]), pick=st.integers(0, 50))
@@ -334,7 +346,7 @@ def test_stage_state_machine(app, request_ctx, people, set_workflow, png, monkey
                 error = Conflict
             elif review.version_id != current:
                 error = StaleVersion
-            elif self.open_reviews():
+            elif self.archived or self.open_reviews():  # archived: "restore it first"
                 error = Conflict
             else:
                 error = None
@@ -358,8 +370,10 @@ def test_stage_state_machine(app, request_ctx, people, set_workflow, png, monkey
             seats = db.session.execute(select(Participant.id, Participant.stage_id, Participant.removed_at)
                                        .where(Participant.stage_id.in_([s.id for s in stages]))).all()
 
-            # At most one open review per asset.
-            assert sum(1 for r in reviews.values() if r.status.value == "open") <= 1
+            # At most one open review per asset, and none while it is archived.
+            open_count = sum(1 for r in reviews.values() if r.status.value == "open")
+            assert open_count <= (0 if self.asset().archived else 1)
+            assert self.asset().archived == self.archived
 
             # Decisions are never edited or deleted: rows only grow, old rows stay as they were.
             rows = db.session.scalars(select(Decision).where(Decision.asset_id == self.asset_id)).all()
