@@ -97,9 +97,17 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = to_html
     app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.filters["timecode"] = timecode
+    app.jinja_env.filters["local"] = local_time
     app.jinja_env.globals["today"] = date.today
     app.jinja_env.globals["now"] = utcnow
     app.jinja_env.globals["macros"] = LocalProxy(lambda: app.jinja_env.get_template("_macros.html").module)
+
+
+def local_time(moment, fmt: str = "%d %b %H:%M") -> str:
+    """A stored UTC time as the workspace's clock shows it (due dates in pages and emails)."""
+    from .settings.services import workspace_zone
+
+    return moment.astimezone(workspace_zone()).strftime(fmt) if moment else ""
 
 
 def filesize(size: int | None) -> str:

@@ -193,3 +193,15 @@ def test_no_digest_for_an_address_that_unsubscribed(review, daily_member, contac
     db.session.add(EmailOptOut(email=daily_member.email))
     db.session.commit()
     assert services.send_digests("daily", now=at(days=1)) == 0
+
+
+def test_due_dates_in_emails_are_on_the_workspace_clock(request_ctx, owner, member, contact, project, set_workflow,
+                                                        upload, outbox, workspace):
+    """Due Wednesday 13:00 UTC is already Thursday in Auckland: the email says Thursday."""
+    workspace.timezone = "Pacific/Auckland"
+    set_workflow(project, owner, [("Client", "all", 1, [contact])])
+    engine.send_for_review(member, upload(member, project), now=at(hours=3))
+    db.session.commit()
+    request = next(m for m in outbox(contact.email) if m.kind == "review_request")
+    assert "please answer by Thursday 05 November" in request.text_body
+    assert "Thursday 05 November" in request.html_body
