@@ -68,6 +68,9 @@ def decide(version_id: int):
     named = named_version()
     if version.deleted_at is not None or version.asset.current_version_id != version.id or named != version.id:
         raise engine.StaleVersion(engine.STALE_MESSAGE.format(title=version.asset.title))
+    if version.asset.archived:
+        raise engine.AssetArchived(f"“{version.asset.title}” was archived, so its review has ended. "
+                                   "Your decision was not recorded.")
     participant = engine.participant_for(engine.open_review_of(version), current_user)
     if participant is None:
         raise NotAllowed("You are not a reviewer of the stage that is open now.")

@@ -117,7 +117,8 @@ def test_a_signed_in_reviewer_cannot_decide_any_more(sent, member_browser, make_
     form = {"verdict": "approved", "version_id": version.id, "request_key": form_key(page)}
     archive(member_browser, version.asset_id)
     answer = cleo.post(f"/review/versions/{version.id}/decide", data=form)
-    assert answer.status_code == 403
+    assert answer.status_code == 409
+    assert "was archived, so its review has ended" in answer.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Decision.id))) == 0
 
     cleo_seat = db.session.scalar(select(Participant).where(Participant.email == contact.email))
