@@ -55,28 +55,25 @@ def by_token(raw: str | None) -> ReviewLink | None:
     return link
 
 
-def reviewable_version(asset: Asset) -> AssetVersion | None:
-    """What a guest sees of an asset: the newest version whose review reached a stage that is not
-    internal — never a draft, nor work still in the team's own check (as for client contacts)."""
+def _reviewable_version_id(asset_id):
+    """The newest version of the asset whose review reached a stage that is not internal — never a
+    draft, nor work still in the team's own check (as for client contacts)."""
     shown_to_clients = exists().where(ReviewStage.review_id == Review.id, ReviewStage.internal.is_(False),
                                       ReviewStage.opened_at.is_not(None) | (ReviewStage.status == StageStatus.OPEN))
-    return db.session.scalar(
-        select(AssetVersion).join(Review, Review.version_id == AssetVersion.id)
-        .where(AssetVersion.asset_id == asset.id, AssetVersion.deleted_at.is_(None),
-               Review.status != ReviewStatus.CANCELLED, shown_to_clients)
-        .order_by(AssetVersion.number.desc()).limit(1))
+    return (select(AssetVersion.id).join(Review, Review.version_id == AssetVersion.id)
+            .where(AssetVersion.asset_id == asset_id, AssetVersion.deleted_at.is_(None),
+                   Review.status != ReviewStatus.CANCELLED, shown_to_clients)
+            .order_by(AssetVersion.number.desc()).limit(1))
 
 
 def covered_assets(link: ReviewLink) -> list[tuple[Asset, AssetVersion]]:
-    query = select(Asset).where(Asset.project_id == link.project_id, Asset.archived_at.is_(None))
+    """The link's assets with the version a guest sees of each, in one query."""
+    shown = _reviewable_version_id(Asset.id).correlate(Asset).scalar_subquery()
+    query = (select(Asset, AssetVersion).join(AssetVersion, AssetVersion.id == shown)
+             .where(Asset.project_id == link.project_id, Asset.archived_at.is_(None)))
     if link.assets:
         query = query.where(Asset.id.in_([a.asset_id for a in link.assets]))
-    found = []
-    for asset in db.session.scalars(query.order_by(Asset.title)):
-        version = reviewable_version(asset)
-        if version is not None:
-            found.append((asset, version))
-    return found
+    return [(asset, version) for asset, version in db.session.execute(query.order_by(Asset.title, Asset.id))]
 
 
 def covers(link: ReviewLink, asset_id: int) -> tuple[Asset, AssetVersion] | None:
