@@ -92,12 +92,14 @@ def register_template_helpers(app: Flask) -> None:
     from werkzeug.local import LocalProxy
 
     from .db import utcnow
+    from .rendering import ago
     from .richtext import to_html
 
     app.jinja_env.filters["markdown"] = to_html
     app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.filters["timecode"] = timecode
     app.jinja_env.filters["local"] = local_time
+    app.jinja_env.filters["ago"] = ago
     app.jinja_env.globals["today"] = date.today
     app.jinja_env.globals["now"] = utcnow
     app.jinja_env.globals["macros"] = LocalProxy(lambda: app.jinja_env.get_template("_macros.html").module)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from flask import Response, make_response, redirect, render_template, request
 
+from .db import utcnow
 from .extensions import htmx
 
 
@@ -50,3 +52,17 @@ def changed(message: str, event: str = "board-changed") -> Response:
     response = make_response("", 204)
     response.headers["HX-Trigger"] = json.dumps({event: True, "revue:toast": {"message": message}})
     return response
+
+
+def ago(moment: datetime, now: datetime | None = None) -> str:
+    """``2 h ago``, ``yesterday``: how long ago, for people (the exact time goes in a title)."""
+    now = now or utcnow()
+    seconds = max((now - moment).total_seconds(), 0)
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600:.0f} h ago"
+    days = int(seconds // 86400)
+    return "yesterday" if days == 1 else f"{days} days ago"

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from ..accounts.models import User
 from ..db import db
+from ..rendering import ago
 from ..review.models import Decision, Participant, Review, ReviewStage, ReviewStatus, StageStatus, Verdict
 
 DONE = {Verdict.APPROVED: "approved", Verdict.APPROVED_WITH_CHANGES: "approved with changes",
@@ -90,14 +91,3 @@ def _seat(name, decides, invited, opened, commented, decided, verdict) -> Seat:
         return Seat(name, decides, "opened", opened)
     return Seat(name, decides, "invited", invited)
 
-
-def ago(moment: datetime, now: datetime) -> str:
-    seconds = max((now - moment).total_seconds(), 0)
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60:.0f} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600:.0f} h ago"
-    days = int(seconds // 86400)
-    return "yesterday" if days == 1 else f"{days} days ago"
