@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -112,12 +113,52 @@ def _seed() -> None:
     from .demo_assets import people_and_projects, seed_assets
 
     seed_assets(*people_and_projects())
+    attach_reference()
+    db.session.commit()
     _forget_history_mail()
 
     path = _login_file()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(f"{OWNER_EMAIL}\n{password}\n")
+
+
+ATTACHED_TO = "Can the mountains be a bit brighter?"  # the demo comment that comes with a reference picture
+
+
+def attach_reference() -> None:
+    """Dana's wish for brighter mountains comes with a picture of what she means, attached as a user would."""
+    from .comments import attachments
+    from .comments.models import Comment
+
+    comment = db.session.scalar(select(Comment).where(Comment.body == ATTACHED_TO).limit(1))
+    if comment is None:
+        return  # a demo seeded without its assets (tests)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _reference_picture(Path(tmp) / "reference.jpg")
+        with open(path, "rb") as fh, attachments.checked([("brighter-mountains.jpg", fh)]) as ready:
+            attachments.attach(comment, ready)
+
+
+def _reference_picture(path: Path) -> Path:
+    """A bright alpine scene: sky, sun, sunlit slopes with snow caps."""
+    from PIL import Image, ImageDraw
+
+    w, h = 960, 640
+    sky = Image.linear_gradient("L").resize((w, h))
+    image = Image.composite(Image.new("RGB", (w, h), (190, 226, 245)), Image.new("RGB", (w, h), (86, 168, 224)), sky)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((700, 70, 810, 180), fill=(255, 236, 160))
+    for left, peak, right, colour in ((-80, (230, 210), 560, (126, 190, 140)), (300, (600, 150), 1040, (104, 176, 124)),
+                                      (120, (420, 300), 760, (150, 206, 150))):
+        base = h
+        draw.polygon([(left, base), peak, (right, base)], fill=colour)
+        px, py = peak
+        draw.polygon([(px - 46, py + 52), (px, py), (px + 46, py + 52), (px + 14, py + 40), (px - 12, py + 58)],
+                     fill=(250, 252, 255))
+    draw.rectangle((0, h - 70, w, h), fill=(120, 188, 110))
+    image.save(path, "JPEG", quality=88)
+    return path
 
 
 def _forget_history_mail() -> None:

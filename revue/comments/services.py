@@ -1,4 +1,4 @@
-"""Writes on comments: add, reply, edit, delete, resolve, carry over to the next version."""
+"""Writes on comments: add (with attachments), reply, edit, delete, resolve, carry over to the next version."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ..assets.models import AssetVersion
 from ..db import db, utcnow
 from ..errors import Conflict, DomainError, NotAllowed
 from ..principal import Guest
-from . import anchors
+from . import anchors, attachments
 from .models import Comment, Mention
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,9 @@ def _clean(body: str) -> str:
 
 
 def add_comment(version: AssetVersion, author: User | Guest, body: str, *, anchor: dict | None = None,
-                internal: bool = False, locked: bool = False, notify: bool = True) -> Comment:
+                internal: bool = False, locked: bool = False, notify: bool = True,
+                files: list[attachments.Checked] | tuple = ()) -> Comment:
+    """``files``: checked attachments (``attachments.checked``), stored with the comment."""
     if locked:
         raise CommentsClosed(f"{version.label} is approved and locked; comments are closed.")
     if version.deleted_at is not None:
@@ -71,14 +73,16 @@ def add_comment(version: AssetVersion, author: User | Guest, body: str, *, ancho
                       anchor=anchor, internal=internal, **_author_fields(author))
     db.session.add(comment)
     db.session.flush()
+    attachments.attach(comment, files)
     if notify:
         _mentions(comment, version)
     activity.record("comment.added", **_actor(author), subject=comment, project_id=version.asset.project_id,
-                    version_id=version.id, internal=internal)
+                    version_id=version.id, internal=internal, **_files(files))
     return comment
 
 
-def reply(parent: Comment, author: User | Guest, body: str, *, locked: bool = False) -> Comment:
+def reply(parent: Comment, author: User | Guest, body: str, *, locked: bool = False,
+          files: list[attachments.Checked] | tuple = ()) -> Comment:
     if locked:
         raise CommentsClosed("This version is approved and locked; comments are closed.")
     if parent.parent_id is not None:
@@ -89,11 +93,17 @@ def reply(parent: Comment, author: User | Guest, body: str, *, locked: bool = Fa
                       body=_clean(body), internal=parent.internal, **_author_fields(author))
     db.session.add(comment)
     db.session.flush()
+    attachments.attach(comment, files)
     version = db.session.get(AssetVersion, parent.version_id)
     _mentions(comment, version)
     activity.record("comment.replied", **_actor(author), subject=comment, project_id=version.asset.project_id,
-                    parent_id=parent.id)
+                    parent_id=parent.id, **_files(files))
     return comment
+
+
+def _files(files) -> dict:
+    """What an activity row says about the attached files (an upload, SECURITY H1)."""
+    return {"attachments": [{"name": f.name, "mime": f.mime} for f in files]} if files else {}
 
 
 def is_author(comment: Comment, who: User | Guest) -> bool:
@@ -128,6 +138,7 @@ def delete(comment: Comment, who: User | Guest, *, locked: bool = False) -> None
         return
     comment.deleted_at = utcnow()
     comment.body = ""
+    attachments.discard(comment)
     activity.record("comment.deleted", **_actor(who), subject=comment, project_id=comment.version.asset.project_id)
 
 
@@ -159,6 +170,7 @@ def carry_over(old: Comment, member: User, new_version: AssetVersion, *, still_o
         # Its mentions were sent when it was first written: no second email.
         copy = add_comment(new_version, member, old.body, anchor=anchor, internal=old.internal, notify=False)
         copy.carried_from_id = old.id
+        attachments.copy(old, copy)
         copy.author_id, copy.guest_name, copy.guest_email = old.author_id, old.guest_name, old.guest_email
     else:
         copy = None

@@ -18,7 +18,7 @@ from ..errors import Conflict, DomainError, NotAllowed
 from ..principal import Guest
 from ..rendering import render, see_other
 from ..review import engine, viewer
-from ..review.comment_routes import act, add
+from ..review.comment_routes import act, add, send_attachment, shown_attachment
 from ..review.models import Channel, Verdict
 from ..review.routes import named_version
 from ..review.verify import check_code, code_required, send_code, verified_recently
@@ -42,6 +42,7 @@ def _urls(version) -> dict:
         "original": url_for("links.email_original"),
         "version": lambda v: url_for("links.email_viewer"),
         "comment": lambda c, action: url_for("links.email_comment_action", comment_id=c.id, action=action),
+        "attachment": lambda a, part: url_for("links.email_attachment", attachment_id=a.id, part=part),
         "back": None, "export": None, "print": None,
         "decide": url_for("links.email_decide"),
         "code": url_for("links.email_code"),
@@ -154,6 +155,13 @@ def _mark_commented(token) -> None:
 def email_file(name: str):
     token = guests.current_token()
     return send_rendition(token.participant.stage.review.version, name)
+
+
+@bp.get("/e/attachments/<int:attachment_id>/<any(file, thumb):part>")
+def email_attachment(attachment_id: int, part: str):
+    token = guests.current_token()
+    version = token.participant.stage.review.version
+    return send_attachment(shown_attachment(attachment_id, _who(token), version), part)
 
 
 @bp.get("/e/media")

@@ -20,7 +20,7 @@ from ..errors import DomainError, NotAllowed, TooManyAttempts
 from ..principal import Guest
 from ..rendering import render, see_other
 from ..review import engine, viewer
-from ..review.comment_routes import act, add
+from ..review.comment_routes import act, add, send_attachment, shown_attachment
 from ..review.models import Channel, Decision, Verdict
 from ..review.verify import check_code, send_code, verified_recently
 from . import bp, guests, services
@@ -151,6 +151,8 @@ def _urls(asset) -> dict:
         "version": lambda v: url_for("links.link_asset", asset_id=asset.id),
         "comment": lambda c, action: url_for("links.link_comment_action", asset_id=asset.id, comment_id=c.id,
                                              action=action),
+        "attachment": lambda a, part: url_for("links.link_attachment", asset_id=asset.id, attachment_id=a.id,
+                                              part=part),
         "back": url_for("links.link_home"), "export": None, "print": None,
         "decide": url_for("links.link_decide", asset_id=asset.id),
         "code": url_for("links.link_code", asset_id=asset.id),
@@ -249,6 +251,14 @@ def link_file(asset_id: int, name: str):
     link = _link()
     _guest(link)
     return send_rendition(_covered(link, asset_id)[1], name)
+
+
+@bp.get("/r/assets/<int:asset_id>/attachments/<int:attachment_id>/<any(file, thumb):part>")
+def link_attachment(asset_id: int, attachment_id: int, part: str):
+    link = _link()
+    guest = _guest(link)
+    version = _covered(link, asset_id)[1]
+    return send_attachment(shown_attachment(attachment_id, guest, version), part)
 
 
 @bp.get("/r/assets/<int:asset_id>/media")

@@ -24,6 +24,7 @@ def threads(version: AssetVersion, who) -> list[Comment]:
         .options(
             joinedload(Comment.author), joinedload(Comment.resolved_by),
             selectinload(Comment.replies).joinedload(Comment.author),
+            selectinload(Comment.replies).selectinload(Comment.attachments),
             selectinload(Comment.attachments),
         )
         .order_by(Comment.number)

@@ -11,11 +11,15 @@ from sqlalchemy import select
 
 from ..assets.access import can_see_version, version_for
 from ..assets.models import AssetVersion
+from ..comments import attachments
 from ..db import db
 from ..http_files import content_disposition
 from ..rendering import render
 from . import bp, engine, threads
 from .models import Decision, Review, ReviewStatus
+
+ATTACH_LIMITS = {"max_files": attachments.MAX_FILES, "max_mb": attachments.MAX_MB,
+                 "accept": attachments.ACCEPT_ATTRIBUTE}
 
 
 def locked(version: AssetVersion) -> bool:
@@ -51,6 +55,7 @@ def viewer_context(version: AssetVersion, who, *, urls: dict) -> dict:
         "version": version, "asset": asset, "project": asset.project, "versions": versions,
         "comments": comments, "counts": threads.comment_counts(comments), "stamp": threads.stamp(version, who),
         "who": who, "urls": urls, "locked": locked(version), "previous": previous, "checklist": checklist,
+        "attach_limits": ATTACH_LIMITS,
         "pages": sorted((r for r in version.renditions if r.name.startswith("page-") and not r.name.endswith("-thumb")),
                         key=lambda r: int(r.name.split("-")[1])),
     }
@@ -58,6 +63,7 @@ def viewer_context(version: AssetVersion, who, *, urls: dict) -> dict:
 
 def member_urls(version: AssetVersion) -> dict:
     comment_base = url_for("review.comment_action", comment_id=0, action="reply").rsplit("/", 2)[0]
+    attachment_base = url_for("review.attachment", attachment_id=0, part="file").rsplit("/", 2)[0]
     return {
         "decide": url_for("review.decide", version_id=version.id),
         "code": None,
@@ -68,6 +74,7 @@ def member_urls(version: AssetVersion) -> dict:
         "original": url_for("assets.original", version_id=version.id),
         "version": lambda v: url_for("review.viewer", version_id=v.id),
         "comment": lambda c, action: f"{comment_base}/{c.id}/{action}",
+        "attachment": lambda a, part: f"{attachment_base}/{a.id}/{part}",
         "back": url_for("projects.show", project_id=version.asset.project_id),
         "export": url_for("review.export_csv", version_id=version.id),
         "print": url_for("review.print_view", version_id=version.id),

@@ -426,20 +426,88 @@
       // (An edit box starts out holding the comment: only what was typed since counts.)
       var busy = Array.prototype.some.call(elt.querySelectorAll("textarea"), function (t) {
         return t.value !== t.defaultValue || t === document.activeElement;
-      });
+      }) || Array.prototype.some.call(elt.querySelectorAll("input[type=file]"), function (f) { return f.files.length; });
       if (busy || (composer && !composer.hidden) || gesture) event.preventDefault();
     }
   });
 
   document.body.addEventListener("htmx:afterRequest", function (event) {
-    var elt = event.detail.elt;
-    if (event.detail.successful && elt === composer) closeComposer();
-    if (event.detail.successful && elt === general) general.reset();
+    // A refusal (422 is "successful" to htmx: it swaps its toast) keeps what was typed and chosen.
+    var elt = event.detail.elt, saved = event.detail.successful && event.detail.xhr.status < 400;
+    if (saved && elt === composer) closeComposer();
+    if (saved && elt === general) general.reset();
   });
 
   document.body.addEventListener("htmx:afterSettle", function () {
     placeMarks();
     applyFilter();
+  });
+
+  // ---- attachments: the chosen files are listed (and can be taken out) before sending --------------
+
+  function fileSize(bytes) {
+    if (bytes < 1024) return bytes + " bytes";
+    return bytes < 1048576 ? (bytes / 1024).toFixed(1) + " KB" : (bytes / 1048576).toFixed(1) + " MB";
+  }
+
+  function listFiles(input) {
+    var list = input.form && input.form.querySelector("[data-attach-list]");
+    if (!list) return;
+    var files = Array.prototype.slice.call(input.files || []);
+    var most = parseInt(input.dataset.maxFiles, 10), mb = parseFloat(input.dataset.maxMb);
+    var problem = files.length > most ? "Attach at most " + most + " files to one comment." : "";
+    list.replaceChildren();
+    files.forEach(function (file, index) {
+      var item = document.createElement("li");
+      var name = document.createElement("span");
+      name.className = "file-name";
+      name.textContent = file.name;
+      var size = document.createElement("span");
+      size.className = "file-size";
+      size.textContent = fileSize(file.size);
+      var remove = document.createElement("button");
+      remove.type = "button";
+      remove.textContent = "×";
+      remove.dataset.removeFile = index;
+      remove.setAttribute("aria-label", "Don't attach " + file.name);
+      if (file.size > mb * 1048576) {
+        item.className = "is-bad";
+        problem = problem || "“" + file.name + "” is larger than " + mb + " MB, the limit for an attachment.";
+      }
+      item.append(name, size, remove);
+      list.append(item);
+    });
+    if (problem) {
+      var note = document.createElement("li");
+      note.className = "file-problem";
+      note.textContent = problem;
+      list.append(note);
+    }
+    input.setCustomValidity(problem);  // the form is not sent until it is fixed
+    list.hidden = !files.length;
+  }
+
+  function dropFile(button) {
+    var input = button.form.querySelector("input[data-attach]");
+    var keep = new DataTransfer();
+    Array.prototype.forEach.call(input.files, function (file, index) {
+      if (index !== parseInt(button.dataset.removeFile, 10)) keep.items.add(file);
+    });
+    input.files = keep.files;
+    listFiles(input);
+    input.focus();
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("input[data-attach]")) listFiles(event.target);
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-remove-file]");
+    if (button) dropFile(button);
+  });
+  document.addEventListener("reset", function (event) {  // fired before the form is emptied
+    var input = event.target.querySelector("input[data-attach]");
+    if (input) setTimeout(function () { listFiles(input); }, 0);
   });
 
   // ---- pages -----------------------------------------------------------------------------

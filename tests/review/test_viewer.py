@@ -157,7 +157,8 @@ def viewer_urls(version, comment) -> list[tuple[str, str]]:
 def test_the_outsider_list_covers_every_viewer_route(app):
     """If a route is added to the viewer, it must be added to ``viewer_urls`` (and so get an outsider test)."""
     covered = {"review.viewer", "review.panel", "review.export_csv", "review.print_view", "review.add_comment",
-               "review.comment_action"}
+               "review.comment_action",
+               "review.attachment"}  # files answer 404 to everyone, signed in or not: test_attachments.py
     viewer_modules = ("revue.review.viewer", "revue.review.comment_routes")
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()
                  if getattr(app.view_functions[rule.endpoint], "__module__", "") in viewer_modules}
