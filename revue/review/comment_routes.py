@@ -20,7 +20,7 @@ from ..extensions import htmx
 from ..http_files import send_stored
 from ..rendering import render, see_other
 from ..storage import get_storage
-from . import bp
+from . import bp, engine
 from .viewer import locked, member_urls, viewer_context
 
 
@@ -82,6 +82,7 @@ def add(version, who, urls):
         with _attached_files() as files:
             comment = comments.add_comment(version, who, form.get("body", ""), anchor=anchor,
                                            internal=form.get("internal") == "1", locked=locked(version), files=files)
+        engine.mark_commented(engine.seat_of(version, who))
     except DomainError as exc:
         return failed(exc, version, who, urls, draft=_draft("add"))
     db.session.commit()
@@ -104,6 +105,7 @@ def act(comment: Comment, who, action: str, urls):
         if action == "reply":
             with _attached_files() as files:
                 comments.reply(comment, who, request.form.get("body", ""), locked=locked(version), files=files)
+            engine.mark_commented(engine.seat_of(version, who))
         elif action == "edit":
             comments.edit(comment, who, request.form.get("body", ""), locked=locked(version))
         elif action == "delete":

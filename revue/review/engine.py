@@ -21,7 +21,7 @@ from ..accounts.models import Role, User
 from ..assets.models import AssetVersion
 from ..assets.services import asset_archived, version_added, version_changed
 from ..comments.models import Comment
-from ..db import db, utcnow
+from ..db import db, utcnow, will_write
 from ..errors import Conflict, DomainError, Invalid, NotAllowed
 from ..projects.models import ProjectMember
 from ..tokens import new_token
@@ -459,3 +459,25 @@ def participant_for(review: Review | None, user: User) -> Participant | None:
         return None
     return next((p for p in stage.participants
                  if p.removed_at is None and (p.user_id == user.id or p.email == user.email)), None)
+
+
+def seat_of(version: AssetVersion, who) -> Participant | None:
+    """A signed-in person's seat in the open stage of the version's review (guests have their own)."""
+    return participant_for(open_review_of(version), who) if getattr(who, "is_user", False) else None
+
+
+def mark_commented(seat: Participant | None) -> None:
+    """The team sees "Commented" for this reviewer (the first time; in the caller's write)."""
+    if seat is not None and seat.commented_at is None:
+        seat.commented_at = utcnow()
+
+
+def mark_opened(seat_id: int) -> None:
+    """The team sees "Opened" for this reviewer. Called after a page was rendered from a read-only
+    snapshot: ends it and writes the mark in a short transaction of its own, so page views that mark
+    nothing never take SQLite's write lock (see db.will_write)."""
+    db.session.rollback()
+    will_write()
+    db.session.execute(update(Participant).where(Participant.id == seat_id, Participant.opened_at.is_(None))
+                       .values(opened_at=utcnow()))
+    db.session.commit()

@@ -42,16 +42,16 @@ def viewer_context(version: AssetVersion, who, *, urls: dict) -> dict:
     if not getattr(who, "is_agency", False):
         internal = {s.id for s in review.stages if s.internal} if review else set()
         decisions = [d for d in decisions if d.stage_id not in internal]
-    decision = None
+    decision = seat = None
     if getattr(who, "is_user", False):
-        seat = engine.participant_for(engine.open_review_of(version), who)
+        seat = engine.seat_of(version, who)
         if seat is not None:
             from ..links.emailed import decision_state
 
             decision = decision_state(seat, version)
             decision["needs_code"] = False  # signed in: the account identifies the reviewer
     return {
-        "review": review, "decisions": decisions, "decision": decision,
+        "review": review, "decisions": decisions, "decision": decision, "seat": seat,
         "version": version, "asset": asset, "project": asset.project, "versions": versions,
         "comments": comments, "counts": threads.comment_counts(comments), "stamp": threads.stamp(version, who),
         "who": who, "urls": urls, "locked": locked(version), "previous": previous, "checklist": checklist,
@@ -85,7 +85,11 @@ def member_urls(version: AssetVersion) -> dict:
 @login_required
 def viewer(version_id: int):
     version = version_for(current_user, version_id)
-    return render("review/viewer.html", **viewer_context(version, current_user, urls=member_urls(version)))
+    context = viewer_context(version, current_user, urls=member_urls(version))
+    response = render("review/viewer.html", **context)
+    if context["seat"] is not None and context["seat"].opened_at is None:
+        engine.mark_opened(context["seat"].id)
+    return response
 
 
 @bp.get("/versions/<int:version_id>/panel")
