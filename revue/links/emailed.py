@@ -229,10 +229,25 @@ def _closed_since():
         return _done(earlier)
     review = held.participant.stage.review
     if review.status == ReviewStatus.CANCELLED:
-        raise engine.StaleVersion(f"A newer version of “{review.asset.title}” was uploaded after this page was "
-                                  "shown, so this decision was not recorded. When the new version is sent for "
-                                  "review you will get an email with its link.")
+        raise engine.StaleVersion(_why_it_ended(review) + " This decision was not recorded.")
     raise Conflict(f"The review of {review.version.label} is closed; decisions can no longer be changed.")
+
+
+def _why_it_ended(review) -> str:
+    """What a reviewer is told when the round they were deciding on was cancelled."""
+    from sqlalchemy import select
+
+    from ..review.models import Channel, Decision
+
+    asset, version = review.asset, review.version
+    if asset.current_version_id != version.id:
+        return (f"A newer version of “{asset.title}” was uploaded after this page was shown. When it is sent "
+                "for review you will get an email with its link.")
+    recorded = db.session.scalar(select(Decision.id).where(Decision.version_id == version.id,
+                                                           Decision.channel == Channel.RECORDED).limit(1))
+    if recorded:
+        return f"The team recorded an approval of {version.label} of “{asset.title}”, so its review has ended."
+    return f"The team ended the review of {version.label} of “{asset.title}”."
 
 
 @bp.get("/e/done")

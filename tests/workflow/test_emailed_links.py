@@ -147,6 +147,22 @@ def test_a_page_left_open_on_a_superseded_version_gets_409(sent, smtp_server, ma
     assert db.session.scalars(select(Decision.version_id)).all() == [v2.id]
 
 
+
+def test_a_page_left_open_when_the_team_recorded_the_approval_says_so(sent, smtp_server, make_client, member,
+                                                                      contact):
+    from revue.review import services
+
+    version, _review = sent
+    browser = make_client()
+    form = decide_form(land(browser, latest_link(smtp_server, contact.email)), version.id)
+    services.record_approval(member, version, "Approved by phone, Tuesday")  # the round ends
+    db.session.commit()
+    answer = browser.post("/e/decide", data=form)
+    assert answer.status_code == 409
+    assert "The team recorded an approval of v1" in text_of(answer) and "was not recorded" in text_of(answer)
+    assert "newer version" not in text_of(answer)
+    assert db.session.scalars(select(Decision.channel)).all() == ["recorded"]
+
 def test_a_member_deciding_on_a_superseded_version_gets_409(request_ctx, owner, member, project, set_workflow,
                                                             upload, make_client, login):
     set_workflow(project, owner, [("Internal", "any", 1, [member])])
