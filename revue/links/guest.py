@@ -21,7 +21,16 @@ from ..principal import Guest
 from ..rendering import render, see_other
 from ..review import engine, viewer
 from ..review.comment_routes import act, add, send_attachment, shown_attachment
-from ..review.models import Channel, Decision, Verdict
+from ..review.models import (
+    Channel,
+    Decision,
+    Participant,
+    Review,
+    ReviewStage,
+    ReviewStatus,
+    StageStatus,
+    Verdict,
+)
 from ..review.verify import check_code, send_code, verified_recently
 from . import bp, guests, services
 from .emailed import invalid, visible_verdicts
@@ -90,11 +99,9 @@ def link_home():
     if _identity(link) is None:
         return _hello(link)
     guest = _guest(link)
-    items = []
-    for asset, version in services.covered_assets(link):
-        seat = _seat(version, guest)
-        decided = seat is not None and seat.decided_at is not None
-        items.append({"asset": asset, "version": version, "waiting": seat is not None and not decided})
+    covered = services.covered_assets(link)
+    waiting = _waiting_for(guest, [version.id for _asset, version in covered])
+    items = [{"asset": asset, "version": version, "waiting": version.id in waiting} for asset, version in covered]
     items.sort(key=lambda item: (not item["waiting"], item["asset"].title.lower()))
     return render("links/home.html", link=link, items=items, guest=guest, guest_page=True)
 
@@ -128,6 +135,16 @@ def _hello(link: ReviewLink):
             return see_other(url_for("links.link_home"))
     return render("links/hello.html", link=link, errors=errors, form=request.form, guest_page=True,
                   status=422 if errors else 200)
+
+
+def _waiting_for(guest: Guest, version_ids: list[int]) -> set[int]:
+    """Of these versions, those whose open stage has the guest's address as a reviewer who has not decided."""
+    return set(db.session.scalars(
+        select(Review.version_id).join(ReviewStage, ReviewStage.review_id == Review.id)
+        .join(Participant, Participant.stage_id == ReviewStage.id)
+        .where(Review.version_id.in_(version_ids), Review.status == ReviewStatus.OPEN,
+               ReviewStage.status == StageStatus.OPEN, Participant.email == guest.email,
+               Participant.removed_at.is_(None), Participant.decided_at.is_(None))))
 
 
 def _seat(version, guest: Guest):

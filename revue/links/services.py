@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import exists, select
+from sqlalchemy.orm import selectinload
 
 from .. import activity
 from ..accounts import passwords
@@ -70,7 +71,8 @@ def covered_assets(link: ReviewLink) -> list[tuple[Asset, AssetVersion]]:
     """The link's assets with the version a guest sees of each, in one query."""
     shown = _reviewable_version_id(Asset.id).correlate(Asset).scalar_subquery()
     query = (select(Asset, AssetVersion).join(AssetVersion, AssetVersion.id == shown)
-             .where(Asset.project_id == link.project_id, Asset.archived_at.is_(None)))
+             .where(Asset.project_id == link.project_id, Asset.archived_at.is_(None))
+             .options(selectinload(AssetVersion.renditions)))
     if link.assets:
         query = query.where(Asset.id.in_([a.asset_id for a in link.assets]))
     return [(asset, version) for asset, version in db.session.execute(query.order_by(Asset.title, Asset.id))]

@@ -527,3 +527,34 @@ def test_wrong_codes_run_out(app, owner, one_world, guest, smtp_server):
     last = browser.post(f"{base}/code/check", data={"code": code})  # E7: five tries, then even the right one fails
     assert last.status_code == 429 and int(last.headers["Retry-After"]) >= 1
     assert "Too many wrong codes" in text_of(last)
+
+
+def test_the_guest_index_runs_the_same_queries_for_two_assets_or_six(app, make_client, owner, one_world,
+                                                                     count_queries):
+    from revue.accounts.models import User
+    from revue.projects.models import Project
+    from revue.review import engine
+
+    from .conftest import cloned_version
+
+    browser = make_client()
+    land(browser, one_world.tokens["link_project"], "Dana Guest", "dana@guests.example")
+
+    def index_queries() -> tuple[int, str]:
+        with count_queries() as counted:
+            page = browser.get("/r/")
+        assert page.status_code == 200
+        return counted.count, text_of(page)
+
+    before, page = index_queries()
+    assert "Alpha Hero Banner" in page and "Alpha Sibling Poster" in page and "Alpha Secret Draft" not in page
+    member = db.session.get(User, one_world.objects["member"])
+    project = db.session.get(Project, one_world.objects["project"])
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        for n in range(4):
+            _asset, version = cloned_version(member, project, one_world.template, f"Extra poster {n}")
+            engine.send_for_review(owner, version, start_at=2)
+        db.session.commit()
+    after, page = index_queries()
+    assert "Extra poster 3" in page
+    assert after == before
