@@ -15,7 +15,7 @@ from .db import db as _db
 from .db import tune_engine
 from .errors import register_error_handlers
 from .extensions import csrf, htmx, login_manager, migrate
-from .security import register_security_headers
+from .security import register_body_limits, register_security_headers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     config.load(app, test_config)
     configure_logging(app)
+    register_body_limits(app)  # before the CSRF check reads the form
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)

@@ -23,6 +23,10 @@ DEFAULTS: dict = {
     "MAIL_FROM": "Revue <revue@localhost>",
     "MAX_UPLOAD_MB": 500,
     "MAX_MEDIA_UPLOAD_MB": 2048,
+    # Previews are made in a sandboxed child: its memory cap, and how long it may take per file.
+    "RENDITION_MEMORY_MB": 1536,
+    "RENDITION_TIMEOUT_S": 600,
+    "ATTACHMENT_TIMEOUT_S": 30,  # a comment attachment's thumbnail is made while the person waits
     # Argon2id parameters (OWASP minimum: m=19 MiB, t=2, p=1). Tests lower them.
     "ARGON2_MEMORY_KIB": 19456,
     "ARGON2_TIME_COST": 2,

@@ -13,6 +13,7 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from .db import db
+from .security import body_limit_message
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ def register_error_handlers(app: Flask) -> None:
         ):
             description = exc.description
         if exc.code == 413:
-            description = (
+            description = body_limit_message() or (
                 f"That upload is larger than this workspace allows "
                 f"({app.config['MAX_UPLOAD_MB']} MB for documents and images, "
                 f"{app.config['MAX_MEDIA_UPLOAD_MB']} MB for video and audio)."

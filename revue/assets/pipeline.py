@@ -57,7 +57,7 @@ def make_renditions(version_id: int) -> str:
         cfg = current_app.config
         result = run_sandboxed(
             source, version.kind.value, version.mime, os.path.join(work, "out"),
-            timeout_s=cfg.get("RENDITION_TIMEOUT_S", 600), memory_mb=cfg.get("RENDITION_MEMORY_MB", 1536),
+            timeout_s=cfg["RENDITION_TIMEOUT_S"], memory_mb=cfg["RENDITION_MEMORY_MB"],
             on_rendition=keep,
         )
         for rendition in result.renditions:
@@ -85,7 +85,7 @@ def make_renditions(version_id: int) -> str:
 
 
 def _stale_after() -> timedelta:
-    return timedelta(seconds=current_app.config.get("RENDITION_TIMEOUT_S", 600) + 120)
+    return timedelta(seconds=current_app.config["RENDITION_TIMEOUT_S"] + 120)
 
 
 def _claim(version_id: int) -> bool:

@@ -15,6 +15,7 @@ from ..errors import DomainError, error_response
 from ..http_files import safe_filename, send_stored
 from ..projects.access import project_for
 from ..rendering import see_other
+from ..security import body_limit
 from ..storage import get_storage
 from . import bp, uploads
 from .access import asset_for, version_for
@@ -75,6 +76,7 @@ def _offset_header() -> int:
 
 
 @bp.post("/uploads/<upload_id>")
+@body_limit(None)
 @agency_required
 def upload_chunk(upload_id: str):
     upload = _own_upload(upload_id)
@@ -107,6 +109,7 @@ def cancel_upload(upload_id: str):
 
 
 @bp.post("/upload")
+@body_limit(None)
 @agency_required
 def upload_form():
     """The no-JavaScript path: a multipart form with one or more files.

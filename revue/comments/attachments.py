@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 MAX_FILES = 5
 MAX_MB = 20
+BODY_LIMIT = (MAX_FILES * MAX_MB + 1, f"Attach at most {MAX_FILES} files of up to {MAX_MB} MB each to one comment.")
 THUMB_EDGE = 240  # px, the long edge: the ~100 CSS px tiles stay sharp on high-density screens
 THUMB_MIME = "image/jpeg"
 ACCEPTED = {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"}
@@ -141,8 +142,8 @@ def _thumbnail(path: str, kind: str, mime: str, folder: str) -> str:
     config = current_app.config
     with suppress(_Enough):  # run_sandboxed kills the worker on the way out
         run_sandboxed(path, kind, mime, os.path.join(folder, "out"), on_rendition=keep,
-                      timeout_s=config.get("ATTACHMENT_TIMEOUT_S", 30),
-                      memory_mb=config.get("RENDITION_MEMORY_MB", 1536))
+                      timeout_s=config["ATTACHMENT_TIMEOUT_S"],
+                      memory_mb=config["RENDITION_MEMORY_MB"])
     if not made:
         raise MediaError("Revue could not make a preview of it.")
     # The worker's thumbnail (≤ 480 px, re-encoded without metadata) is ours: small and safe to open here.

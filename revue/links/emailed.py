@@ -12,6 +12,7 @@ import secrets
 from flask import abort, redirect, request, session, url_for
 
 from ..assets.routes_files import send_media, send_rendition, send_version_original
+from ..comments import attachments
 from ..comments.models import Comment
 from ..db import db, utcnow, will_write
 from ..errors import Conflict, DomainError, NotAllowed
@@ -22,6 +23,7 @@ from ..review.comment_routes import act, add, send_attachment, shown_attachment
 from ..review.models import Channel, Verdict
 from ..review.routes import named_version
 from ..review.verify import check_code, code_required, send_code, verified_recently
+from ..security import body_limit
 from . import bp, guests
 
 
@@ -124,6 +126,7 @@ def email_panel():
 
 
 @bp.post("/e/comments")
+@body_limit(*attachments.BODY_LIMIT)
 def email_comment():
     token = guests.current_token()
     version = token.participant.stage.review.version
@@ -133,6 +136,7 @@ def email_comment():
 
 
 @bp.post("/e/comments/<int:comment_id>/<any(reply, edit, delete):action>")
+@body_limit(*attachments.BODY_LIMIT)
 def email_comment_action(comment_id: int, action: str):
     token = guests.current_token()
     version = token.participant.stage.review.version

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from ..accounts import passwords, throttle
 from ..assets.routes_files import send_media, send_rendition, send_version_original
+from ..comments import attachments
 from ..comments.models import Comment
 from ..db import db, utcnow, will_write
 from ..errors import DomainError, NotAllowed, TooManyAttempts
@@ -32,6 +33,7 @@ from ..review.models import (
     Verdict,
 )
 from ..review.verify import check_code, send_code, verified_recently
+from ..security import body_limit
 from . import bp, guests, services
 from .emailed import invalid, visible_verdicts
 from .models import ReviewLink
@@ -236,6 +238,7 @@ def link_panel(asset_id: int):
 
 
 @bp.post("/r/assets/<int:asset_id>/comments")
+@body_limit(*attachments.BODY_LIMIT)
 def link_comment(asset_id: int):
     link = _link()
     guest = _guest(link)
@@ -251,6 +254,7 @@ def link_comment(asset_id: int):
 
 
 @bp.post("/r/assets/<int:asset_id>/comments/<int:comment_id>/<any(reply, edit, delete):action>")
+@body_limit(*attachments.BODY_LIMIT)
 def link_comment_action(asset_id: int, comment_id: int, action: str):
     link = _link()
     guest = _guest(link)

@@ -19,6 +19,7 @@ from ..errors import DomainError
 from ..extensions import htmx
 from ..http_files import send_stored
 from ..rendering import render, see_other
+from ..security import body_limit
 from ..storage import get_storage
 from . import bp, engine
 from .viewer import locked, member_urls, viewer_context
@@ -90,6 +91,7 @@ def add(version, who, urls):
 
 
 @bp.post("/versions/<int:version_id>/comments")
+@body_limit(*attachments.BODY_LIMIT)
 @login_required
 def add_comment(version_id: int):
     version = version_for(current_user, version_id)
@@ -127,6 +129,7 @@ def act(comment: Comment, who, action: str, urls):
 
 
 @bp.post("/comments/<int:comment_id>/<any(" + ", ".join(ACTIONS) + "):action>")
+@body_limit(*attachments.BODY_LIMIT)
 @login_required
 def comment_action(comment_id: int, action: str):
     comment = comment_for(current_user, comment_id)
