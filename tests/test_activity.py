@@ -135,3 +135,19 @@ def test_request_writes_ip_actor_and_project(client, login, owner, create_client
     assert row.actor_id == owner.id and row.actor_label == owner.email
     assert row.project_id is not None and row.subject_type == "project" and row.subject_id == row.project_id
     assert row.ip == "127.0.0.1"
+
+
+def test_the_activity_table_time_cells_are_not_drawn_as_comment_pins():
+    """``td.num`` (a table's number cell) once picked up the pink pin of a comment's number."""
+    import re
+    from pathlib import Path
+
+    css = (Path(__file__).parent.parent / "static" / "css" / "revue.css").read_text()
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    pins = [selector.strip() for selector, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css) if "#ff3b6b" in body]
+    numbered = [s for s in pins if re.search(r"\.num\b", s)]
+    assert numbered, "the comment pin style was not found"
+    for selector in numbered:
+        for part in re.split(r",(?![^()]*\))", selector):  # commas outside :where(...)
+            if re.search(r"\.num\b", part):
+                assert re.search(r"comment-head|checklist", part), f"{part!r} styles every .num, table cells too"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
@@ -18,8 +17,9 @@ from ..errors import DomainError
 from ..projects.access import project_for
 from ..projects.services import members as project_members
 from ..rendering import render, see_other
+from ..settings.services import current_workspace, workspace_zone
 from ..storage import get_storage
-from . import bp, notify, pdf, workflows
+from . import bp, history, notify, pdf, workflows
 from .models import Decision, Notification, Review, Rule, Workflow, WorkflowStage
 
 # -- approval record ---------------------------------------------------------------------------
@@ -37,12 +37,9 @@ def record_context(version, who) -> dict:
     if not who.is_agency:  # a client contact never sees the team's own stages (DESIGN: who sees what)
         internal = {stage.id for review in reviews for stage in review.stages if stage.internal}
         decisions = [d for d in decisions if d.stage_id not in internal]
-    from ..settings.services import current_workspace
-
-    zone = ZoneInfo(current_workspace().timezone or "UTC")
     return {"version": version, "asset": version.asset, "project": version.asset.project, "decisions": decisions,
             "reviews": reviews, "rehash": sha.hexdigest(), "hash_ok": sha.hexdigest() == version.sha256,
-            "zone": zone, "generated_at": utcnow()}
+            "zone": workspace_zone(), "generated_at": utcnow()}
 
 
 @bp.get("/versions/<int:version_id>/record")
@@ -56,13 +53,27 @@ def record(version_id: int):
 @login_required
 def record_pdf(version_id: int):
     version = version_for(current_user, version_id)
-    body = pdf.approval_record(record_context(version, current_user))
+    workspace, thumb = current_workspace(), version.rendition("thumb")
+    body = pdf.approval_record(record_context(version, current_user), agency=workspace.name if workspace else "",
+                               logo=pdf.picture(_stored(workspace and workspace.logo_key), pdf.LOGO_BOX),
+                               thumbnail=pdf.picture(_stored(thumb and thumb.storage_key), pdf.THUMB_BOX))
     response = Response(body, mimetype="application/pdf")
     from ..http_files import content_disposition
 
     response.headers["Content-Disposition"] = content_disposition(
         "attachment", f"{version.asset.title} {version.label} approval record.pdf")
     return response
+
+
+def _stored(key: str | None) -> bytes | None:
+    """A small stored image (a logo, a thumbnail), or None when there is none or it has gone missing."""
+    if not key:
+        return None
+    try:
+        with get_storage(current_app).open(key) as fh:
+            return fh.read(5 * 1024 * 1024)
+    except (OSError, ValueError):  # gone missing, or a key this storage refuses
+        return None
 
 
 # -- workflow of a project ---------------------------------------------------------------------------
@@ -198,14 +209,16 @@ def project_activity(project_id: int):
         abort(404)
     rows = list(db.session.scalars(select(Activity).where(Activity.project_id == project.id)
                                    .order_by(Activity.id.desc()).limit(200)))
-    return render("review/activity.html", project=project, asset=None, rows=rows)
+    return render("review/activity.html", project=project, asset=None, entries=history.entries(rows),
+                  zone=workspace_zone())
 
 
 @bp.get("/assets/<int:asset_id>/activity")
 @agency_required
 def asset_activity(asset_id: int):
     asset = asset_for(current_user, asset_id)
-    rows = [row for row in db.session.scalars(select(Activity).where(Activity.project_id == asset.project_id)
-                                              .order_by(Activity.id.desc()).limit(1000))
-            if (row.data or {}).get("asset_id") == asset.id or (row.subject_type == "asset" and row.subject_id == asset.id)]
-    return render("review/activity.html", project=asset.project, asset=asset, rows=rows[:200])
+    rows = list(db.session.scalars(select(Activity).where(Activity.project_id == asset.project_id)
+                                   .order_by(Activity.id.desc()).limit(1000)))
+    entries = [entry for entry in history.entries(rows) if entry.asset_id == asset.id]
+    return render("review/activity.html", project=asset.project, asset=asset, entries=entries[:200],
+                  zone=workspace_zone())

@@ -226,3 +226,111 @@ def test_a_client_contact_sees_no_internal_decision_on_the_record(request_ctx, o
     team = make_client()
     login(team, member)
     assert "198.51.100.4" in text_of(team.get(f"/review/versions/{version.id}/record"))
+
+
+# -- what people read: the activity log, recorded approvals, the PDF's header ----------------------------------
+
+
+@pytest.fixture
+def berlin(app_ctx, workspace):
+    workspace.timezone = "Europe/Berlin"
+    db.session.commit()
+    return workspace
+
+
+def test_the_activity_log_reads_as_sentences_on_the_workspace_clock(berlin, round_trip, member_browser, member,
+                                                                    contact):
+    version, _path = round_trip
+    title, project_id, asset_id = version.asset.title, version.asset.project_id, version.asset_id
+    decided = db.session.scalars(select(Decision)).one().created_at
+    db.session.commit()
+    for path in (f"/review/projects/{project_id}/activity", f"/review/assets/{asset_id}/activity"):
+        page = member_browser.get(path)
+        assert page.status_code == 200
+        shown = text_of(page)
+        assert "When (Europe/Berlin)" in shown
+        for sentence in (f"{member.name} uploaded v1 of {title}", f"{member.name} sent v1 of {title} for review",
+                         f"Client stage opened for v1 of {title}", f"{contact.name} approved v1 of {title}",
+                         f"Review approved: v1 of {title}"):
+            assert sentence in shown, (sentence, shown)
+        assert decided.astimezone(berlin_zone()).strftime("%d %b %Y %H:%M") in shown
+        for raw in ("version: uploaded", "review: stage opened", "decision: made", member.email):
+            assert raw not in shown, raw
+
+
+def berlin_zone():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Europe/Berlin")
+
+
+def test_comment_times_show_on_the_workspace_clock(berlin, request_ctx, owner, member, project, upload,
+                                                   member_browser):
+    from datetime import datetime
+
+    from revue.comments.services import add_comment
+
+    version = upload(member, project)
+    comment = add_comment(version, member, "Bigger logo, please.", notify=False)
+    comment.created_at = datetime(2026, 11, 26, 1, 50, tzinfo=UTC)  # 02:50 in Berlin
+    db.session.commit()
+    shown = text_of(member_browser.get(f"/review/versions/{version.id}"))
+    assert "26 Nov 02:50" in shown and "26 Nov 01:50" not in shown
+
+
+def test_a_recorded_approval_names_who_recorded_it_not_an_approver(round_trip, member_browser, member, set_workflow):
+    version, path = round_trip  # v1 approved in Revue; v2 is approved on the phone
+    db.session.commit()
+    with open(path, "rb") as fh:
+        assert member_browser.post("/assets/upload", data={"project_id": version.asset.project_id,
+                                                           "asset_id": version.asset_id,
+                                                           "files": (fh, "banner-v2.png")},
+                                   content_type="multipart/form-data").status_code == 303
+    v2 = db.session.scalars(select(AssetVersion).where(AssetVersion.number == 2)).one()
+    db.session.commit()
+    note = "Dana approved on the phone, 14:10"
+    assert member_browser.post(f"/review/versions/{v2.id}/record-approval", data={"note": note}).status_code == 303
+    shown = text_of(member_browser.get(f"/review/versions/{v2.id}/record"))
+    assert f"Recorded by {member.name} (given outside Revue)" in shown and note in shown
+    lines = pdf_text(member_browser.get(f"/review/versions/{v2.id}/record.pdf").data)
+    text = " ".join(line.strip() for line in lines)
+    assert f"Approved - recorded by {member.name} <{member.email}> (given outside Revue): {note}" in text, lines
+    assert f"Approved by {member.name}" not in text
+
+
+def test_the_pdf_header_names_the_agency_with_its_logo_and_the_version_thumbnail(app, round_trip, member_browser,
+                                                                                 owner):
+    import io
+
+    from PIL import Image
+
+    from revue.assets.models import Rendition
+    from revue.settings.services import current_workspace
+
+    version, path = round_trip
+    storage = get_storage(app)
+    stored = storage.save("renditions/test-thumb", io.BytesIO(path.read_bytes()))
+    db.session.add(Rendition(version_id=version.id, name="thumb", storage_key=stored.key, mime="image/png",
+                             size=stored.size, width=64, height=48))
+    logo = io.BytesIO()
+    Image.new("RGBA", (120, 40), (10, 110, 90, 255)).save(logo, "PNG")
+    logo.seek(0)
+    workspace = current_workspace()
+    workspace.logo_key = storage.save("logos/test-logo", logo).key
+    db.session.commit()
+    data = member_browser.get(f"/review/versions/{version.id}/record.pdf").data
+    assert pdf_text(data)[0] == "Studio Test"
+    assert data.count(b"/Subtype /Image") == 2 and b"/Logo Do" in data and b"/Thumb Do" in data
+    import pypdfium2
+
+    assert len(pypdfium2.PdfDocument(data)) == 1  # a PDF a reader opens
+
+
+def test_long_lines_wrap_under_their_indent():
+    from revue.review.pdf import wrapped
+
+    agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+    lines = wrapped(f"   user agent: {agent}")
+    assert len(lines) > 1 and lines[0].startswith("   user agent:")
+    assert all(line.startswith("      ") for line in lines[1:]), lines
+    assert " ".join(line.strip() for line in lines) == f"user agent: {agent}"
