@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, session, url_for
+from flask import abort, flash, get_flashed_messages, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..db import db
@@ -69,6 +69,7 @@ def setup():
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if not services.has_users():
+        get_flashed_messages()  # "Please log in" means nothing before there is an account to log in to
         return redirect(url_for("accounts.setup"))
     if current_user.is_authenticated:
         return redirect(_after_login())

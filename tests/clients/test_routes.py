@@ -153,3 +153,20 @@ def test_anonymous_is_sent_to_log_in(client, acme):
         response = client.get(url)
         assert response.status_code == 302 and "/account/login" in response.headers["Location"]
     assert client.post(f"/clients/{acme.id}/archive").status_code == 302
+
+
+@pytest.mark.parametrize(("typed", "saved"), [("acmecoffee.example", "https://acmecoffee.example"),
+                                              ("  www.acmecoffee.example/shop ", "https://www.acmecoffee.example/shop"),
+                                              ("http://acmecoffee.example", "http://acmecoffee.example")])
+def test_a_website_without_https_is_accepted(as_owner, typed, saved):
+    assert as_owner.get("/clients/new").status_code == 200
+    assert 'type="url"' not in text(as_owner.get("/clients/new")), "the browser would refuse a bare domain"
+    response = as_owner.post("/clients/new", data={"name": "Acme Coffee", "website": typed})
+    assert response.status_code == 303
+    assert db.session.scalar(select(Client.website)) == saved
+
+
+@pytest.mark.parametrize("typed", ["javascript:alert(1)", "ftp://acmecoffee.example", "acme coffee"])
+def test_a_website_that_is_no_web_address_is_still_refused(as_owner, typed):
+    response = as_owner.post("/clients/new", data={"name": "Acme Coffee", "website": typed})
+    assert response.status_code == 422 and 'id="website-error"' in text(response)
