@@ -69,6 +69,14 @@ def versions_fragment(asset_id: int):
     return render("assets/_versions.html", "assets/_versions.html", asset=asset, versions=versions)
 
 
+@bp.get("/versions/<int:version_id>/state")
+@agency_required
+def upload_state(version_id: int):
+    """One uploaded file's line in the upload list: it re-renders itself until the preview is made or failed."""
+    version = version_for(current_user, version_id)
+    return render("assets/_upload_state.html", "assets/_upload_state.html", version=version)
+
+
 @bp.post("/<int:asset_id>/title")
 @agency_required
 def rename(asset_id: int):

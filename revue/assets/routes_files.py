@@ -97,7 +97,8 @@ def upload_chunk(upload_id: str):
         db.session.commit()
         return _json_error(exc.message, exc.status)
     return jsonify(offset=received, done=True, asset_id=version.asset_id, version_id=version.id,
-                   asset_url=url_for("assets.show", asset_id=version.asset_id)), 201
+                   asset_url=url_for("assets.show", asset_id=version.asset_id),
+                   state_url=url_for("assets.upload_state", version_id=version.id)), 201
 
 
 @bp.post("/uploads/<upload_id>/cancel")

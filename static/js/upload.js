@@ -107,6 +107,10 @@
       item.row.status.textContent = "Starting…";
       return uploadFile(zone, item.file, item.row).then(function (answer) {
         item.row.finish("Uploaded — preparing preview", "done", answer && answer.asset_url);
+        // The line then follows the preview: it re-renders itself until the preview is ready (or failed).
+        if (answer && answer.state_url && window.htmx) {
+          window.htmx.ajax("GET", answer.state_url, { target: item.row.status, swap: "outerHTML" });
+        }
         if (window.htmx) window.htmx.trigger(document.body, "board-changed");
         zone.dispatchEvent(new CustomEvent("revue:uploaded", { bubbles: true, detail: answer }));
       }, function (error) {

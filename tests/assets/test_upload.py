@@ -487,3 +487,48 @@ def test_renditions_are_made_from_the_stored_original(app_ctx, member, project, 
     first = db.session.scalars(db.select(Rendition).where(Rendition.version_id == version.id)
                                .order_by(Rendition.id)).first()
     assert first.name == "page-1"  # page 1 is stored first, so the viewer can show it early
+
+
+# -- after the upload: the upload list and the asset page follow the new version ---------------------------
+
+
+def test_the_upload_answer_names_the_line_that_follows_the_preview(app_ctx, media, project, member_client,
+                                                                   resumable):
+    answer = resumable(member_client, project.id, media("logo.png").read_bytes(), "logo.png")
+    body = answer.get_json()
+    assert body["state_url"] == f"/assets/versions/{body['version_id']}/state"
+    # jobs run inline here: the preview is made, the line says so and stops asking
+    line = member_client.get(body["state_url"], headers={"HX-Request": "true"})
+    assert line.status_code == 200 and "HX-Request" in line.headers["Vary"]
+    html = line.get_data(as_text=True)
+    assert "Ready — open v1" in html and "hx-trigger" not in html
+    assert f'href="/assets/{body["asset_id"]}"' in html
+    # while the preview is being made, the line polls itself
+    version = db.session.get(AssetVersion, body["version_id"])
+    version.state = VersionState.PROCESSING
+    db.session.commit()
+    html = member_client.get(body["state_url"]).get_data(as_text=True)
+    assert "Uploaded — preparing preview" in html
+    assert f'hx-get="/assets/versions/{version.id}/state"' in html and 'hx-trigger="every 2s"' in html
+
+
+def test_the_upload_line_is_for_the_team_of_the_project(app_ctx, media, project, member, create_asset, signed_in,
+                                                        create_user, contact):
+    version = create_asset(project, member, "logo.png")
+    outsider = signed_in(create_user("member"))
+    assert outsider.get(f"/assets/versions/{version.id}/state").status_code == 404
+    assert signed_in(contact).get(f"/assets/versions/{version.id}/state").status_code == 404
+
+
+def test_the_asset_page_refreshes_its_head_versions_and_approval_card_after_an_upload(app_ctx, project, member,
+                                                                                      member_client, create_asset):
+    v1 = create_asset(project, member, "logo.png")
+    page = member_client.get(f"/assets/{v1.asset_id}").get_data(as_text=True)
+    # upload.js sends board-changed when a file is in; the head re-renders and brings the other regions along
+    assert 'hx-trigger="board-changed from:body"' in page and 'hx-select="#asset-head"' in page
+    assert 'hx-select-oob="#asset-main,#asset-approval"' in page
+    for region in ('id="asset-head"', 'id="asset-main"', 'id="asset-approval"'):
+        assert region in page
+    create_asset(project, member, "logo.png", name="logo-v2.png", asset=v1.asset)
+    page = member_client.get(f"/assets/{v1.asset_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "v2 of 2" in page and "Record approval of v2" in page

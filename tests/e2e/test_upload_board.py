@@ -4,6 +4,7 @@ ready, see their cards with thumbnails, move one card, and play the video from t
 from __future__ import annotations
 
 import base64
+import re
 
 from playwright.sync_api import expect
 from review import factories
@@ -57,6 +58,8 @@ def test_drop_three_files_watch_them_become_cards_move_one_and_play_the_video(
         row = rows.filter(has_text=name)
         expect(row.locator("progress")).to_be_visible()
         expect(row).to_have_class("upload-row is-done", timeout=60_000)
+        # the line follows the preview: from "preparing" to ready, without a reload
+        expect(row.locator(".upload-status")).to_have_text("Ready — open v1", timeout=60_000)
 
     # The board re-renders itself: three draft cards, each with a thumbnail once processing is done.
     cards = page.locator(".col-draft .card-item")
@@ -140,3 +143,26 @@ def test_a_new_project_starts_from_the_workflow_template_chosen_in_the_form(
     expect(page.get_by_role("heading", name="Review workflow")).to_be_visible()
     expect(page.get_by_text("follows the workspace's")).to_have_count(0)  # its own copy, to adjust
     expect(page.locator(".stage-card h2")).to_have_count(2)
+
+
+def test_a_new_version_uploaded_on_the_asset_page_shows_at_once(app, live_server, context, ui_login, tmp_path,
+                                                                tmp_path_factory):
+    from assets import mediafiles as mf
+
+    studio = factories.build_studio(app, tmp_path_factory.mktemp("new-version-media"))
+    asset_id = factories.read(app, lambda: factories.db.session.get(factories.AssetVersion, studio["image"]).asset_id)
+    page = context.new_page()
+    ui_login(page, studio["member"], PASSWORD)
+    page.goto(live_server(f"/assets/{asset_id}"))
+    head = page.locator(".page-head")
+    expect(head).to_contain_text("v1 of 1")
+
+    page.locator("#version-file").set_input_files(str(mf.image_file(tmp_path / "poster-v2.png", "PNG", (800, 600))))
+    expect(page.locator(".upload-row .upload-status")).to_have_text("Ready — open v2", timeout=60_000)
+    expect(head).to_contain_text("v2 of 2")  # head, preview, versions and the approval card follow, no reload
+    expect(page.locator("#versions .version.is-current")).to_contain_text("v2")
+    expect(page.get_by_role("button", name="Record approval of v2")).to_be_visible()
+    expect(page.locator(".preview-card img")).to_have_attribute("alt", re.compile("v2$"), timeout=30_000)
+    for width, height in ((1440, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=tmp_path / f"asset-new-version-{width}.png", full_page=True)
