@@ -19,6 +19,9 @@ REVIEW_TO_STATUS = {
 
 
 def derive(asset: Asset) -> AssetStatus:
+    """The status of the asset's current version. A new version not yet sent is a draft, even after changes were
+    asked for on the one before: the requested changes were made (DESIGN's revision cycle time ends at this upload),
+    and what the team owes now is sending it, which is what the Draft column lists."""
     version_id = asset.current_version_id
     if version_id is None:
         return AssetStatus.DRAFT
@@ -27,15 +30,7 @@ def derive(asset: Asset) -> AssetStatus:
     latest = db.session.scalar(
         select(Review).where(Review.version_id == version_id, Review.status != ReviewStatus.CANCELLED)
         .order_by(Review.opened_at.desc(), Review.id.desc()).limit(1))
-    if latest is not None:
-        return REVIEW_TO_STATUS[latest.status]
-    # A new version not yet sent: changes were asked for earlier and the ball is still with the agency.
-    previous = db.session.scalar(
-        select(Review.status).join(AssetVersion, AssetVersion.id == Review.version_id)
-        .where(Review.asset_id == asset.id, Review.status != ReviewStatus.CANCELLED,
-               AssetVersion.deleted_at.is_(None))
-        .order_by(Review.opened_at.desc(), Review.id.desc()).limit(1))
-    return AssetStatus.CHANGES_REQUESTED if previous == ReviewStatus.CHANGES_REQUESTED else AssetStatus.DRAFT
+    return REVIEW_TO_STATUS[latest.status] if latest is not None else AssetStatus.DRAFT
 
 
 def _recorded_approval(version_id: int) -> bool:
