@@ -1,4 +1,5 @@
-"""One search box: projects and assets by name, comments by their text — only what the person may see.
+"""One search box: projects (by their or their client's name), assets (by title or file name) and comments by
+their text — only what the person may see.
 
 Comment text is searched with the database's own full-text index: on SQLite an FTS5
 external-content table over ``comments.body`` kept in sync by triggers, on PostgreSQL a GIN
@@ -131,8 +132,12 @@ def _projects(user: User, q: str) -> list:
 
 
 def _assets(user: User, q: str) -> list:
+    """By title, or by the file name of one of its versions the person may see ("brochure.pdf")."""
+    files = select(AssetVersion.asset_id).where(_like(AssetVersion.original_name, q), AssetVersion.deleted_at.is_(None))
+    if not user.is_agency:  # a draft's file name stays with the team
+        files = files.where(AssetVersion.id.in_(contact_version_ids(user)))
     query = (visible_assets(user).join(Project, Project.id == Asset.project_id)
-             .where(_like(Asset.title, q))
+             .where(or_(_like(Asset.title, q), Asset.id.in_(files)))
              .add_columns(Project.name)
              .order_by(Asset.archived_at.is_not(None), func.lower(Asset.title)).limit(LIMIT))
     return list(db.session.execute(query).all())
