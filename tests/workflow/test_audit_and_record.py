@@ -334,3 +334,26 @@ def test_long_lines_wrap_under_their_indent():
     assert len(lines) > 1 and lines[0].startswith("   user agent:")
     assert all(line.startswith("      ") for line in lines[1:]), lines
     assert " ".join(line.strip() for line in lines) == f"user agent: {agent}"
+
+
+def test_the_activity_log_reads_its_rows_in_a_fixed_number_of_queries(request_ctx, round_trip, member_browser,
+                                                                      member, count_queries):
+    from revue.comments.services import add_comment
+
+    version, _path = round_trip
+    project_id = version.asset.project_id
+
+    def queries() -> int:
+        db.session.commit()
+        with count_queries() as counted:
+            assert member_browser.get(f"/review/projects/{project_id}/activity").status_code == 200
+        return counted.count
+
+    def comment(n: int) -> None:
+        add_comment(db.session.get(AssetVersion, version.id), member, f"Note {n}", notify=False)
+
+    comment(0)
+    before = queries()
+    for n in range(1, 6):
+        comment(n)
+    assert queries() == before
