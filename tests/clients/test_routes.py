@@ -170,3 +170,13 @@ def test_a_website_without_https_is_accepted(as_owner, typed, saved):
 def test_a_website_that_is_no_web_address_is_still_refused(as_owner, typed):
     response = as_owner.post("/clients/new", data={"name": "Acme Coffee", "website": typed})
     assert response.status_code == 422 and 'id="website-error"' in text(response)
+
+
+def test_a_client_without_projects_offers_to_start_one(client, login, owner, create_client_row):
+    beta = create_client_row("Beta Bakery")
+    login(client, owner)
+    page = client.get(f"/projects/?client={beta.id}").get_data(as_text=True)
+    assert "No projects for Beta Bakery yet" in page and "No projects match" not in page
+    assert f"/projects/new?client={beta.id}" in page
+    filtered = client.get(f"/projects/?client={beta.id}&q=poster").get_data(as_text=True)
+    assert "No projects match" in filtered
