@@ -65,6 +65,7 @@ def test_error_page(error_app, code):
     assert "<html" in body and f"<h1>{TITLES[code]}</h1>" in body
     assert f'<p class="error-code">{code}</p>' in body
     assert "HX-Retarget" not in response.headers
+    assert "Go to the start page" in body and '<a class="brand"' in body  # the team's way back (guests: links tests)
 
 
 @pytest.mark.parametrize("code", [400, 403, 404, 409, 413, 422, 429, 500])

@@ -2,27 +2,39 @@
 
 ``GET /e/<token>`` only remembers the token in the signed session and redirects to ``/e/``
 (E9): opening — even by a mail scanner's HEAD and GET — decides nothing and uses nothing up (E1).
-Deciding is a POST with a CSRF token naming the exact version shown (E2).
+Deciding is a POST with a CSRF token naming the exact version shown (E2). Once the review ends, the
+browser that opened the link while it was live is told how it ended (its session remembers the seat);
+any other browser gets the one plain "no longer valid" page (E5).
 """
 
 from __future__ import annotations
 
 import secrets
 
-from flask import abort, redirect, request, session, url_for
+from flask import abort, make_response, redirect, request, session, url_for
+from sqlalchemy import select
 
 from ..assets.routes_files import send_media, send_rendition, send_version_original
 from ..comments import attachments
 from ..comments.models import Comment
 from ..db import db, utcnow, will_write
-from ..errors import Conflict, DomainError, NotAllowed
+from ..errors import DomainError, NotAllowed, error_response
+from ..extensions import htmx
 from ..principal import Guest
 from ..rendering import render, see_other
 from ..review import engine, viewer
 from ..review.comment_routes import act, add, send_attachment, shown_attachment
-from ..review.models import Channel, Verdict
+from ..review.models import Channel, Decision, ReviewStatus, Verdict
 from ..review.routes import named_version
-from ..review.verify import check_code, code_required, send_code, verified_recently
+from ..review.verify import (
+    CODE_MINUTES,
+    check_code,
+    code_pending,
+    code_required,
+    masked,
+    send_code,
+    verified_recently,
+)
 from ..security import body_limit
 from . import bp, guests
 
@@ -31,7 +43,7 @@ def _who(token):
     participant = token.participant
     if participant.user is not None and participant.user.active:
         return participant.user
-    return Guest(name=participant.display_name, email=participant.email, link_id=0, can_comment=True,
+    return Guest(name=guests.reviewer_name(participant), email=participant.email, link_id=0, can_comment=True,
                  can_decide=participant.decides)
 
 
@@ -57,13 +69,18 @@ def email_landing(token: str):
     guests.guard_guessing()
     found = guests.action_token(token)
     if found is None:
-        guests.failed_guess()
-        return invalid()
-    if request.method == "GET":  # a HEAD (link scanners) changes nothing at all
+        found = guests.held_token(token)
+        if found is None or not guests.opened_here(found):  # E5: only the reviewer's own browser learns more
+            guests.failed_guess()
+            return invalid()
+    elif request.method == "GET":  # a HEAD (link scanners) changes nothing at all
         now = utcnow()
         found.opened_at = found.opened_at or now
         found.participant.opened_at = found.participant.opened_at or now
+        guests.learn_name(found.participant)
         db.session.commit()
+    if request.method == "GET":
+        guests.remember(found)
     session[guests.SESSION_KEY] = token
     response = redirect(url_for("links.email_viewer"), code=303)
     response.headers["Cache-Control"] = "no-store"
@@ -84,11 +101,58 @@ def _context(token) -> dict:
     return context
 
 
+def ended(token, *, message: str = "", note: str = ""):
+    """What this browser is told once the review of its reviewer's link has ended (the link is theirs, E5 aside):
+    the page saying so — with the decision they sent, if any, and what they had typed; an htmx form its toast
+    (the form keeps its text); the panel's poll goes to that page."""
+    if htmx and request.method == "GET":
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url_for("links.email_viewer")
+        return response
+    review = token.participant.stage.review
+    message = message or (_why_it_ended(review) if review.status == ReviewStatus.CANCELLED else
+                          "This review is finished, so it takes no more comments or decisions.")
+    if htmx:
+        return make_response(error_response(409, message))
+    if request.method != "GET":
+        return closed_page(token, message=message, note=note, status=409)
+    return invalid()  # files and the like
+
+
+def closed_page(token, *, message: str = "", note: str = "", status: int = 200):
+    """The friendly end of a reviewer's link: their decision, how the round ended, what they had typed."""
+    participant = token.participant
+    review = participant.stage.review
+    version = review.version
+    latest = db.session.scalar(select(Decision).where(Decision.participant_id == participant.id)
+                               .order_by(Decision.created_at.desc(), Decision.id.desc()).limit(1))
+    request.revue_guest = True
+    return render("links/closed.html", status=status, review=review, version=version, asset=version.asset,
+                  latest=latest, outcome=_outcome(review, latest), message=message, note=note,
+                  thumb=version.deleted_at is None and version.rendition("thumb") is not None)
+
+
+def _outcome(review, latest) -> str:
+    """How the round ended, in a client's words."""
+    version, team = review.version, _team()
+    if review.status == ReviewStatus.CANCELLED:
+        return _why_it_ended(review, while_shown=False)
+    if review.status == ReviewStatus.APPROVED:
+        return f"{version.label} is approved. {team} takes it from here."
+    if latest is not None and not latest.verdict.approves:
+        return f"{team} is working on your feedback. You will get an email when the next version is ready."
+    return (f"{version.label} went back to {team} for changes. You will get an email when the next version is "
+            "ready.")
+
+
+def _team() -> str:
+    from ..settings.services import current_workspace
+
+    workspace = current_workspace()
+    return workspace.name if workspace and workspace.name else "The team"
+
+
 def decision_state(participant, version) -> dict:
-    from sqlalchemy import select
-
-    from ..review.models import Decision
-
     latest = db.session.scalar(select(Decision).where(Decision.participant_id == participant.id)
                                .order_by(Decision.created_at.desc(), Decision.id.desc()).limit(1))
     stage = participant.stage
@@ -96,8 +160,14 @@ def decision_state(participant, version) -> dict:
         "participant": participant, "stage": stage, "latest": latest,
         "can_decide": participant.decides and stage.status.value == "open",
         "verdicts": visible_verdicts(), "request_key": secrets.token_hex(16),
-        "needs_code": code_required() and not verified_recently(participant),
+        **code_state(participant, code_required() and not verified_recently(participant)),
     }
+
+
+def code_state(participant, needed: bool) -> dict:
+    """For the code box: whether a code is needed, and whether one was sent to this browser's reviewer."""
+    return {"needs_code": needed, "code_sent": needed and code_pending(participant),
+            "code_to": masked(participant.email), "code_minutes": CODE_MINUTES}
 
 
 def visible_verdicts() -> list[Verdict]:
@@ -109,10 +179,11 @@ def visible_verdicts() -> list[Verdict]:
 
 @bp.get("/e/")
 def email_viewer():
+    request.revue_guest = True
     token = guests.action_token(session.get(guests.SESSION_KEY))
     if token is None:
-        return invalid()
-    request.revue_guest = True
+        held = guests.held_token(session.get(guests.SESSION_KEY))  # landed here while it was live: theirs
+        return closed_page(held) if held is not None else invalid()
     return render("review/viewer.html", **_context(token))
 
 
@@ -192,15 +263,18 @@ def email_decide():
         verdict = Verdict(request.form.get("verdict", ""))
     except ValueError:
         abort(422, "Choose a decision.")
-    if code_required() and not verified_recently(participant):
-        raise NotAllowed("Confirm it's you first: ask for a code by email and enter it, then decide.")
     identity = engine.Identity(
         channel=Channel.EMAIL_LINK, identified_by="code" if code_required() else "email_link",
-        name=participant.display_name, email=participant.email,
+        name=guests.reviewer_name(participant), email=participant.email,
         user=participant.user if participant.user and participant.user.active else None,
         ip=request.remote_addr or "", user_agent=request.user_agent.string or "")
-    decision = engine.decide(participant, named, verdict, request.form.get("note", ""), identity,
-                             request_key=request.form.get("request_key") or None)
+    try:
+        if code_required() and not verified_recently(participant):
+            raise NotAllowed("Confirm it's you first: ask for a code by email and enter it, then decide.")
+        decision = engine.decide(participant, named, verdict, request.form.get("note", ""), identity,
+                                 request_key=request.form.get("request_key") or None)
+    except DomainError as exc:
+        return guests.failed(exc, lambda: _context(token))
     db.session.commit()
     return _done(decision)
 
@@ -216,16 +290,11 @@ def _closed_since():
 
     A link that expired, was revoked or never existed gets the one invalid page (E5). A link that was
     good while the page was open says what happened: the same form again (a double click after the
-    first closed the review) shows what it decided (E6); a newer version, or a closed review, is 409 (E2).
+    first closed the review) shows what it decided (E6); a newer version, or a closed review, is 409 (E2)
+    on the page that says the review ended, with the note that was not sent.
     """
-    from sqlalchemy import select
-
-    from ..review.models import ActionToken, Decision, ReviewStatus
-    from ..tokens import digest
-
-    raw = session.get(guests.SESSION_KEY)
-    held = db.session.scalar(select(ActionToken).where(ActionToken.token_hash == digest(raw))) if raw else None
-    if held is None or held.expires_at <= utcnow() or held.participant.removed_at is not None:
+    held = guests.held_token(session.get(guests.SESSION_KEY))
+    if held is None:
         return invalid()
     key = request.form.get("request_key")
     earlier = db.session.scalar(select(Decision).where(Decision.request_key == key)) if key else None
@@ -233,20 +302,18 @@ def _closed_since():
         return _done(earlier)
     review = held.participant.stage.review
     if review.status == ReviewStatus.CANCELLED:
-        raise engine.StaleVersion(_why_it_ended(review) + " This decision was not recorded.")
-    raise Conflict(f"The review of {review.version.label} is closed; decisions can no longer be changed.")
+        message = _why_it_ended(review) + " This decision was not recorded."
+    else:
+        message = f"The review of {review.version.label} is closed; decisions can no longer be changed."
+    return ended(held, message=message, note=request.form.get("note", ""))
 
 
-def _why_it_ended(review) -> str:
-    """What a reviewer is told when the round they were deciding on was cancelled."""
-    from sqlalchemy import select
-
-    from ..review.models import Channel, Decision
-
+def _why_it_ended(review, *, while_shown: bool = True) -> str:
+    """What a reviewer is told when the round they were deciding on (``while_shown``: had open) was cancelled."""
     asset, version = review.asset, review.version
     if asset.current_version_id != version.id:
-        return (f"A newer version of “{asset.title}” was uploaded after this page was shown. When it is sent "
-                "for review you will get an email with its link.")
+        return (f"A newer version of “{asset.title}” was uploaded {'after this page was shown' if while_shown else 'since'}"
+                ". When it is sent for review you will get an email with its link.")
     recorded = db.session.scalar(select(Decision.id).where(Decision.version_id == version.id,
                                                            Decision.channel == Channel.RECORDED).limit(1))
     if recorded:
@@ -267,9 +334,12 @@ def email_done():
 @bp.post("/e/code")
 def email_code():
     token = guests.current_token()
-    send_code(token.participant)
+    try:
+        send_code(token.participant)
+    except DomainError as exc:
+        return guests.failed(exc, lambda: _context(token))
     db.session.commit()
-    return see_other(url_for("links.email_viewer") + "#decide")
+    return see_other(url_for("links.email_viewer"))  # the page says where it went; the code field has the focus
 
 
 @bp.post("/e/code/check")
@@ -277,8 +347,8 @@ def email_code_check():
     token = guests.current_token()
     try:
         check_code(token.participant, request.form.get("code", ""))
-    except DomainError:
+    except DomainError as exc:
         db.session.commit()  # keep the attempt count
-        raise
+        return guests.failed(exc, lambda: _context(token))
     db.session.commit()
     return see_other(url_for("links.email_viewer") + "#decide")

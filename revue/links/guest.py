@@ -17,7 +17,7 @@ from ..assets.routes_files import send_media, send_rendition, send_version_origi
 from ..comments import attachments
 from ..comments.models import Comment
 from ..db import db, utcnow, will_write
-from ..errors import DomainError, NotAllowed, TooManyAttempts
+from ..errors import DomainError, NotAllowed
 from ..principal import Guest
 from ..rendering import render, see_other
 from ..review import engine, viewer
@@ -35,7 +35,7 @@ from ..review.models import (
 from ..review.verify import check_code, send_code, verified_recently
 from ..security import body_limit
 from . import bp, guests, services
-from .emailed import invalid, visible_verdicts
+from .emailed import code_state, invalid, visible_verdicts
 from .models import ReviewLink
 
 SESSION_KEY = "r_token"
@@ -196,8 +196,8 @@ def _context(link, asset, version, guest) -> dict:
         context["decision"] = {
             "participant": seat, "stage": seat.stage if seat else shown,
             "latest": latest, "can_decide": review is not None and (seat is None or seat.decides),
-            "verdicts": visible_verdicts(), "request_key": secrets.token_hex(16),
-            "needs_code": seat is not None and not verified_recently(seat), "advisory": seat is None,
+            "verdicts": visible_verdicts(), "request_key": secrets.token_hex(16), "advisory": seat is None,
+            **(code_state(seat, not verified_recently(seat)) if seat is not None else {"needs_code": False}),
         }
     return context
 
@@ -216,14 +216,7 @@ def link_asset(asset_id: int):
 
 
 def _failed(exc: DomainError, link, asset, version, guest):
-    """A plain form that could not be done: the same page again, with the message, and the error's status
-    (a guest has no other page to go back to, so never the bare error page)."""
-    db.session.rollback()
-    flash(exc.message, "error")
-    response = render("review/viewer.html", status=exc.status, **_context(link, asset, version, guest))
-    if isinstance(exc, TooManyAttempts):
-        response.headers["Retry-After"] = str(exc.retry_after)
-    return response
+    return guests.failed(exc, lambda: _context(link, asset, version, guest))
 
 
 @bp.get("/r/assets/<int:asset_id>/panel")
@@ -346,8 +339,7 @@ def link_code(asset_id: int):
     except DomainError as exc:
         return _failed(exc, link, asset, version, guest)
     db.session.commit()
-    flash(f"We emailed a 6-digit code to {seat.email}. Enter it below to confirm it's you.", "success")
-    return see_other(url_for("links.link_asset", asset_id=asset_id) + "#decide")
+    return see_other(url_for("links.link_asset", asset_id=asset_id))  # the page says where it went; focus: the code
 
 
 @bp.post("/r/assets/<int:asset_id>/code/check")
@@ -363,6 +355,8 @@ def link_code_check(asset_id: int):
     except DomainError as exc:
         db.session.commit()  # keep the count of tries
         return _failed(exc, link, asset, version, guest)
+    if not seat.name or "@" in seat.name:  # now known to be this reviewer: the team sees the name they gave
+        seat.name = guest.name
     db.session.commit()
     flash("Thank you, that's you. Now choose your decision.", "success")
     return see_other(url_for("links.link_asset", asset_id=asset_id) + "#decide")

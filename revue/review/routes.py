@@ -12,7 +12,7 @@ from ..assets.access import version_for
 from ..db import db
 from ..errors import Conflict, DomainError, NotAllowed
 from ..extensions import htmx
-from ..rendering import changed, see_other
+from ..rendering import changed, render, see_other
 from . import bp, engine, services
 from .models import Channel, Participant, Review, Verdict
 
@@ -56,7 +56,13 @@ def record_approval(version_id: int):
 def send(version_id: int):
     version = version_for(current_user, version_id, manage=True)
     start_at = request.form.get("start_at", type=int) or engine.restart_stage(version)
-    engine.send_for_review(current_user, version, start_at=start_at)
+    try:
+        engine.send_for_review(current_user, version, start_at=start_at)
+    except DomainError as exc:
+        db.session.rollback()
+        if htmx:
+            raise  # the toast; the page stays as it is
+        return _back(version, exc.message, level="error")  # back where the button was, with the reason
     db.session.commit()
     return _back(version, f"{version.label} is in review. Reviewers were emailed their links.")
 
@@ -66,25 +72,41 @@ def send(version_id: int):
 def decide(version_id: int):
     version = version_for(current_user, version_id)
     named = named_version()
-    if version.deleted_at is not None or version.asset.current_version_id != version.id or named != version.id:
-        raise engine.StaleVersion(engine.STALE_MESSAGE.format(title=version.asset.title))
-    if version.asset.archived:
-        raise engine.AssetArchived(f"“{version.asset.title}” was archived, so its review has ended. "
-                                   "Your decision was not recorded.")
-    participant = engine.participant_for(engine.open_review_of(version), current_user)
-    if participant is None:
-        raise NotAllowed("You are not a reviewer of the stage that is open now.")
     try:
         verdict = Verdict(request.form.get("verdict", ""))
     except ValueError:
         abort(422, "Choose a decision.")
-    identity = engine.Identity(channel=Channel.VIEWER, identified_by="account", name=current_user.name,
-                               email=current_user.email, user=current_user, ip=request.remote_addr or "",
-                               user_agent=request.user_agent.string or "")
-    engine.decide(participant, named, verdict, request.form.get("note", ""), identity,
-                  request_key=request.form.get("request_key") or None)
+    try:
+        if version.deleted_at is not None or version.asset.current_version_id != version.id or named != version.id:
+            raise engine.StaleVersion(engine.STALE_MESSAGE.format(title=version.asset.title))
+        if version.asset.archived:
+            raise engine.AssetArchived(f"“{version.asset.title}” was archived, so its review has ended. "
+                                       "Your decision was not recorded.")
+        participant = engine.participant_for(engine.open_review_of(version), current_user)
+        if participant is None:
+            raise NotAllowed("You are not a reviewer of the stage that is open now.")
+        identity = engine.Identity(channel=Channel.VIEWER, identified_by="account", name=current_user.name,
+                                   email=current_user.email, user=current_user, ip=request.remote_addr or "",
+                                   user_agent=request.user_agent.string or "")
+        engine.decide(participant, named, verdict, request.form.get("note", ""), identity,
+                      request_key=request.form.get("request_key") or None)
+    except DomainError as exc:
+        return _decision_failed(version, exc)
     db.session.commit()
     return _back(version, f"Your decision on {version.label}: {verdict.label}.")
+
+
+def _decision_failed(version, exc: DomainError):
+    """The viewer again, the reason in the decision box with the note as it was typed — never a bare error page
+    (htmx: the toast, and the form keeps its text)."""
+    from .viewer import member_urls, viewer_context
+
+    db.session.rollback()
+    if htmx:
+        raise exc
+    typed = {"verdict": request.form.get("verdict", ""), "note": request.form.get("note", ""), "error": exc.message}
+    return render("review/viewer.html", status=exc.status, typed=typed,
+                  **viewer_context(version, current_user, urls=member_urls(version)))
 
 
 def _participant(participant_id: int) -> Participant:

@@ -21,6 +21,7 @@ from ..tokens import digest
 from .models import DecisionCode, Participant
 
 LIFETIME = timedelta(minutes=10)
+CODE_MINUTES = int(LIFETIME.total_seconds() // 60)
 MAX_TRIES = 5
 MAX_CODES = 5  # codes a reviewer may ask for within CODES_WINDOW
 CODES_WINDOW = timedelta(hours=1)
@@ -56,7 +57,7 @@ def send_code(participant: Participant) -> None:
     db.session.flush()
     mail.queue(participant.email, "Your code to confirm your decision", "decision_code", kind="security",
                to_name=participant.display_name, code="{{revue:code:" + str(row.id) + "}}",
-               minutes=int(LIFETIME.total_seconds() // 60))
+               minutes=CODE_MINUTES)
     activity.record("decision.code_sent", actor_label=participant.email, subject=participant)
 
 
@@ -93,6 +94,22 @@ def check_code(participant: Participant, code: str) -> None:
     verified = session.get("verified", {})
     verified[str(participant.id)] = time.time()
     session["verified"] = verified
+
+
+def code_pending(participant: Participant) -> bool:
+    """Whether this browser asked for a code that may still be used (the page then says where it went)."""
+    key = session.get("code_session")
+    if not key:
+        return False
+    return db.session.scalar(select(DecisionCode.id).where(
+        DecisionCode.participant_id == participant.id, DecisionCode.session_key == key, DecisionCode.used_at.is_(None),
+        DecisionCode.expires_at > utcnow(), DecisionCode.attempts < MAX_TRIES).limit(1)) is not None
+
+
+def masked(email: str) -> str:
+    """``c***@example.com``: enough to recognise one's own address, not to read someone else's."""
+    local, _at, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
 
 
 def verified_recently(participant: Participant) -> bool:

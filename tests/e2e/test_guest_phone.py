@@ -135,11 +135,20 @@ def test_a_client_reviews_and_approves_on_a_phone_then_the_link_is_revoked(
     shot(page, "5-decide-code")
     smtp_server.messages.clear()
     decide.get_by_role("button", name="Email me a code").tap()
-    expect(page.get_by_role("status").filter(has_text=f"We emailed a 6-digit code to {DANA['email']}")).to_be_visible()
+    sent = "We sent a 6-digit code to d***@acme-client.example. It works for 10 minutes."
+    expect(page.get_by_role("status").filter(has_text=sent)).to_be_visible()
+    expect(page.locator("#decide").get_by_label("Code")).to_be_focused()  # ready to type what the email says
     shot(page, "5b-code-sent")
     smtp_server.wait(1)
     [mail] = smtp_server.to(DANA["email"])
     code = re.search(r"\b(\d{6})\b", smtp_server.text(mail)).group(1)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"  # a typo: the page stays, says so, keeps what she typed
+    page.locator("#decide").get_by_label("Code").fill(wrong)
+    page.locator("#decide").get_by_role("button", name="Confirm").tap()
+    expect(page.locator(".flash-error")).to_have_text("That code is not right. 4 tries left.")
+    expect(page.locator("#decide").get_by_label("Code")).to_have_value(wrong)
+    expect(page.locator("#decide").get_by_label("Code")).to_be_focused()
+    shot(page, "5c-wrong-code")
     page.locator("#decide").get_by_label("Code").fill(code)
     page.locator("#decide").get_by_role("button", name="Confirm").tap()
     approve = page.locator("#decide summary", has_text="Approve v1").first
@@ -175,5 +184,6 @@ def test_a_client_reviews_and_approves_on_a_phone_then_the_link_is_revoked(
     expect(page.get_by_text("Ask the sender for a new one.")).to_be_visible()
     assert shared_link["title"] not in page.content()
     shot(page, "9-revoked")
-    # Chromium logs the 404 of the page itself (and of a panel poll that raced the revocation): nothing else.
-    assert all("404" in error for error in browser_errors.take())
+    # Chromium logs the 404 of the page itself (and of a panel poll that raced the revocation), and the 409 of the
+    # wrong code: nothing else.
+    assert all("404" in error or "409" in error for error in browser_errors.take())

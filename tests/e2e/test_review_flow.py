@@ -81,6 +81,11 @@ def test_member_and_client_go_through_two_rounds(app, page, live_server, smtp_se
     expect(cleo).to_have_url(live_server("/e/done"))
     expect(cleo.locator(".lead")).to_contain_text("is recorded: changes requested")
     assert factories.read(app, lambda: _status(asset_id)) == "changes_requested"
+    cleo.goto(link)  # her link again, in her browser: what happened, not an error
+    expect(cleo).to_have_url(live_server("/e/"))
+    expect(cleo.get_by_role("heading", level=1)).to_have_text("This review is finished")
+    expect(cleo.locator(".lead")).to_contain_text("Your decision on v1: Changes requested")
+    cleo.screenshot(path="/tmp/revue-shots/review-flow-finished.png")
 
     # Mia uploads v2 on the asset page, sends it, approves the internal stage again.
     v2_file = tmp_path_factory.mktemp("v2") / "poster-v2.png"
@@ -90,7 +95,7 @@ def test_member_and_client_go_through_two_rounds(app, page, live_server, smtp_se
     v2_sha = hashlib.sha256(v2_file.read_bytes()).hexdigest()
     page.goto(live_server(f"/assets/{asset_id}"))
     page.locator("#version-file").set_input_files(str(v2_file))
-    expect(page.get_by_text("Uploaded — preparing preview")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("link", name=re.compile(r"^(Uploaded|Ready)\b"))).to_be_visible(timeout=30_000)
     v2 = factories.read(app, lambda: _current_version(asset_id))
     assert v2 != v1
     page.goto(live_server(f"/review/versions/{v2}"))

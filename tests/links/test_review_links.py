@@ -204,6 +204,19 @@ def test_name_and_email_are_asked_once_per_link(make_client, one_world):
     assert "Hello Dana Guest" in text_of(browser.get("/r/"))
 
 
+def test_a_guests_error_page_leads_back_to_the_review_never_to_the_team_login(one_world, guest, make_client):
+    browser = guest(one_world.tokens["link_project"])
+    base = f"/r/assets/{one_world.objects['asset_shared']}"
+    for answer in (browser.get("/r/assets/999999"),  # not covered: 404
+                   browser.post(f"{base}/decide", data={"verdict": "approved"}, csrf=False)):  # a stale form: 400
+        assert answer.status_code in (400, 404)
+        body = answer.get_data(as_text=True)
+        assert 'class="error-code"' in body and '<a class="btn" href="/r/">Back to the review</a>' in body
+        assert "Go to the start page" not in body and '<a class="brand"' not in body
+    nobody = make_client().post("/e/decide", data={"verdict": "approved"}, csrf=False).get_data(as_text=True)
+    assert "Go to the start page" not in nobody and '<a class="btn"' not in nobody  # no page of theirs to go to
+
+
 # -- password --------------------------------------------------------------------------------------
 
 
@@ -455,7 +468,7 @@ def test_a_guest_decision_is_advisory_when_the_guest_is_not_a_stage_reviewer(one
     o = one_world.objects
     browser = guest(one_world.tokens["link_project"])
     page = text_of(browser.get(f"/r/assets/{o['asset_shared']}"))
-    assert "shared with the team as advice" in page
+    assert "the decision is made by the people named in the review request" in page
     assert "Alpha client round" in page and "Alpha studio check" not in page
     response = browser.post(f"/r/assets/{o['asset_shared']}/decide",
                             data={"verdict": "approved", "version_id": o["version_shared"], "note": "Lovely"})
@@ -471,6 +484,54 @@ def test_a_guest_decision_is_advisory_when_the_guest_is_not_a_stage_reviewer(one
     assert stale.status_code == 409  # E2: the form names the version shown
 
 
+def test_guests_see_other_reviewers_by_name_only_and_in_plain_words(app, owner, one_world, guest, make_client, login):
+    """Finding 4/5: no one else's address, no progress marks, no other guest's advice, no workflow words."""
+    from revue.accounts.models import User
+
+    o = one_world.objects
+    add_stage_reviewer(app, owner, o["version_shared"], "carla.mendes@pinewood.example", "")  # known by address only
+    base = f"/r/assets/{o['asset_shared']}"
+    olga = guest(one_world.tokens["link_project"], "Olga Otherguest", "olga@guests.example")
+    assert olga.post(f"{base}/decide", data={"verdict": "approved", "version_id": o["version_shared"]}).status_code == 303
+    dana = guest(one_world.tokens["link_project"])
+    page = dana.get(base)
+    body, words = page.get_data(as_text=True), text_of(page)
+    assert "Carla Mendes" in words and "Alpha Contact" in words
+    for address in ("carla.mendes@pinewood.example", one_world.emails["contact"], "olga@guests.example"):
+        assert address not in body
+    assert "Olga" not in words, "another guest's advice is theirs and the team's"
+    assert "everyone approves" not in words and "Invited" not in words and "Please reply by" in words
+    assert "stage" not in words.lower().replace("alpha studio check", "")
+
+    assert dana.post(f"{base}/decide", data={"verdict": "changes_requested",
+                                             "version_id": o["version_shared"]}).status_code == 303
+    assert "Your view, shared with the team: changes requested" in text_of(dana.get(base))
+
+    team = make_client()  # the team still sees everything, in its own words
+    login(team, db.session.get(User, o["member"]))
+    words = text_of(team.get(f"/review/versions/{o['version_shared']}"))
+    assert "carla.mendes@pinewood.example" in words and "everyone approves" in words
+    assert "Olga Otherguest — approved" in words and "Dana Guest — changes requested" in words
+
+
+def test_guests_read_what_changed_in_the_version(app, owner, one_world, guest):
+    from revue.accounts.models import User
+    from revue.assets.models import Asset
+    from revue.review import engine
+
+    from .conftest import cloned_version
+
+    o = one_world.objects
+    with app.test_request_context(base_url=app.config["BASE_URL"]):
+        _asset, v2 = cloned_version(db.session.get(User, o["member"]), db.session.get(Asset, o["asset_shared"]).project,
+                                    one_world.template, "", asset=db.session.get(Asset, o["asset_shared"]))
+        v2.note = "Logo bigger, warmer background."
+        engine.send_for_review(owner, v2, start_at=2)
+        db.session.commit()
+    words = text_of(guest(one_world.tokens["link_project"]).get(f"/r/assets/{o['asset_shared']}"))
+    assert "v2" in words and "What changed in v2: Logo bigger, warmer background." in words
+
+
 def code_in(mailbox, address: str) -> str:
     message = mailbox.wait(1) and mailbox.to(address)[-1]
     return re.search(r"\b(\d{6})\b", mailbox.text(message)).group(1)
@@ -482,18 +543,21 @@ def test_a_stage_reviewer_decides_through_the_link_only_after_the_emailed_code(a
     from revue.review.models import Decision, Participant
 
     o = one_world.objects
-    seat_id = add_stage_reviewer(app, owner, o["version_shared"], "dana@client-a.example", "Dana Reviewer")
+    seat_id = add_stage_reviewer(app, owner, o["version_shared"], "dana@client-a.example", "")  # known by address
     smtp_server.messages.clear()
     base = f"/r/assets/{o['asset_shared']}"
     browser = guest(one_world.tokens["link_project"], "Dana Reviewer", "dana@client-a.example")
     page = text_of(browser.get(base))
-    assert "we email a 6-digit code to dana@client-a.example" in page
+    assert "we email a 6-digit code to d***@client-a.example" in page
     decide = {"verdict": "approved", "version_id": o["version_shared"], "note": ""}
     assert browser.post(f"{base}/decide", data=decide).status_code == 403
     assert not rows(Decision)
 
     assert browser.post(f"{base}/code").status_code == 303
     code = code_in(smtp_server, "dana@client-a.example")
+    sent = browser.get(base).get_data(as_text=True)  # the page says where the code went, the cursor is in the field
+    assert "We sent a 6-digit code to <strong>d***@client-a.example</strong>. It works for 10 minutes." in sent
+    assert re.search(r'<input id="code"[^>]*autofocus', sent)
     # Someone else who typed the same address on the link cannot use the code: it is bound to her browser.
     impostor = guest(one_world.tokens["link_project"], "Not Dana", "dana@client-a.example")
     assert impostor.post(f"{base}/code/check", data={"code": code}).status_code >= 400
@@ -501,7 +565,9 @@ def test_a_stage_reviewer_decides_through_the_link_only_after_the_emailed_code(a
     refused = browser.post(f"{base}/code/check", data={"code": wrong})
     assert refused.status_code >= 400
     assert "That code is not right" in text_of(refused) and 'id="decide"' in refused.get_data(as_text=True)
+    assert f'value="{wrong}"' in refused.get_data(as_text=True), "what she typed stays, to correct it"
     assert browser.post(f"{base}/code/check", data={"code": code}).status_code == 303
+    assert fresh(Participant, seat_id).name == "Dana Reviewer", "confirmed: the team sees the name she gave"
     assert "Now choose your decision" in text_of(browser.get(base))
     assert browser.post(f"{base}/decide", data=decide).status_code == 303
     decision = rows(Decision)[0]

@@ -131,9 +131,14 @@ def test_a_page_left_open_on_a_superseded_version_gets_409(sent, smtp_server, ma
     old_form = decide_form(old_page, v1.id)
 
     v2 = upload(member, project, asset=v1.asset)  # the review of v1 ends
+    old_form.update(verdict="changes_requested", request_key=form_key(old_page, "changes_requested"),
+                    note="The logo <b>must</b> be bigger, and the date is 12 Dec.")
     answer = browser.post("/e/decide", data=old_form)
     assert answer.status_code == 409
     assert "A newer version of" in text_of(answer) and "was not recorded" in text_of(answer)
+    body = answer.get_data(as_text=True)
+    assert "The logo &lt;b&gt;must&lt;/b&gt; be bigger, and the date is 12 Dec.</textarea>" in body, "her note is kept"
+    assert "Go to the start page" not in body and "/account/login" not in body
 
     engine.send_for_review(member, v2)  # v2 goes out; Cleo opens the new email in the same browser
     db.session.commit()
@@ -142,6 +147,9 @@ def test_a_page_left_open_on_a_superseded_version_gets_409(sent, smtp_server, ma
     answer = browser.post("/e/decide", data=old_form)  # ... and then submits the old tab
     assert answer.status_code == 409
     assert "You were looking at an older version" in text_of(answer)
+    body = answer.get_data(as_text=True)  # the v2 page, her form open with her note in it
+    assert 'id="decide"' in body and "bigger, and the date is 12 Dec.</textarea>" in body
+    assert re.search(r'<details class="verdict verdict-changes_requested" open>', body)
     assert count(Decision) == 0
     assert browser.post("/e/decide", data=decide_form(new_page, v2.id)).status_code == 303
     assert db.session.scalars(select(Decision.version_id)).all() == [v2.id]
@@ -174,11 +182,58 @@ def test_a_member_deciding_on_a_superseded_version_gets_409(request_ctx, owner, 
     page = browser.get(f"/review/versions/{v1.id}")
     form = decide_form(page, v1.id)
     upload(member, project, asset=v1.asset)
-    answer = browser.post(f"/review/versions/{v1.id}/decide", data=form)
+    answer = browser.post(f"/review/versions/{v1.id}/decide", data={**form, "note": "Crop it tighter"})
     assert answer.status_code == 409 and "older version" in text_of(answer)
+    body = answer.get_data(as_text=True)  # the viewer, with the reason and her note: never the bare error page
+    assert 'class="flash flash-error"' in body and "Crop it tighter</textarea>" in body
+    assert 'class="error-code"' not in body
     del form["version_id"]
     assert browser.post(f"/review/versions/{v1.id}/decide", data=form).status_code == 400
     assert count(Decision) == 0
+
+
+def test_sending_that_cannot_be_done_returns_to_the_page_with_the_reason(request_ctx, owner, member, project,
+                                                                        set_workflow, upload, make_client, login):
+    set_workflow(project, owner, [("Client", "all", 1, ["contacts"])])  # the client has no contacts yet
+    v1 = upload(member, project)
+    browser = make_client()
+    login(browser, owner)
+    answer = browser.post(f"/review/versions/{v1.id}/send")
+    assert answer.status_code == 303 and answer.headers["Location"] == f"/review/versions/{v1.id}"
+    page = text_of(browser.get(answer.headers["Location"]))
+    assert "has nobody who can decide" in page and "Send v1 for review" in page
+    htmx = browser.post(f"/review/versions/{v1.id}/send", headers={"HX-Request": "true"})
+    assert htmx.status_code == 409 and htmx.headers["HX-Retarget"] == "#toasts"
+
+
+def test_a_reviewer_known_only_by_address_is_greeted_and_shown_by_name(request_ctx, smtp_server, owner, member, acme,
+                                                                      contact, project, set_workflow, upload,
+                                                                      make_client):
+    """Finding 7: the part of the address before the @, or the name an invitation gave — never the raw address."""
+    from revue.accounts import services as accounts
+    from revue.accounts.models import Role
+    from revue.comments.models import Comment
+
+    set_workflow(project, owner, [("Client", "all", 1, [contact])])
+    version = upload(member, project)
+    review = engine.send_for_review(member, version)
+    accounts.invite(owner, "nora@acme.example", Role.CLIENT, name="Nora Newman", client=acme)
+    stage = review.stages[0]
+    engine.add_participant(member, stage, user=None, email="carla.mendes@pinewood.example", name="")
+    engine.add_participant(member, stage, user=None, email="nora@acme.example", name="")
+    db.session.commit()
+    smtp_server.wait(4)
+    greeting = smtp_server.text(smtp_server.to("carla.mendes@pinewood.example")[-1])
+    assert "Hello Carla Mendes," in greeting and "Hello carla" not in greeting
+    assert "Stage:" not in greeting, "clients read plain words"
+
+    carla = make_client()
+    land(carla, latest_link(smtp_server, "carla.mendes@pinewood.example"))
+    assert carla.post("/e/comments", data={"body": "Bigger logo"}).status_code in (200, 303)
+    assert db.session.scalars(select(Comment.guest_name)).all() == ["Carla Mendes"]
+    land(make_client(), latest_link(smtp_server, "nora@acme.example"))  # the invitation knew her name
+    assert seat_of(review, "nora@acme.example").name == "Nora Newman"
+    db.session.commit()
 
 
 # -- E3: tokens are long, random and stored only as hashes ---------------------------------------------------
@@ -292,6 +347,39 @@ def test_expired_revoked_and_unknown_links_get_the_same_page(sent, smtp_server, 
     assert version.asset.title not in body and contact.email not in body
 
 
+def test_the_reviewers_own_browser_is_told_the_review_is_finished(sent, smtp_server, make_client, contact, workspace):
+    """Finding 3: after the round ends, the browser that opened the link sees what happened; every other browser
+    still gets the one plain page (E5)."""
+    version, _review = sent
+    cleo_link, gina_link = latest_link(smtp_server, contact.email), latest_link(smtp_server, GUEST)
+    gina = make_client()
+    land(gina, gina_link)  # Gina opened hers while it was live, and has not decided
+    cleo = make_client()
+    page = land(cleo, cleo_link)
+    done = cleo.post("/e/decide", data=decide_form(page, version.id, "changes_requested", "Warmer colours"))
+    assert done.status_code == 303  # a binding request for changes: the round is over
+
+    again = cleo.get(cleo_link)
+    assert again.status_code == 303 and again.headers["Location"] == "/e/"
+    finished = cleo.get("/e/")
+    assert finished.status_code == 200 and "no-store" in finished.headers["Cache-Control"]
+    words = text_of(finished)
+    assert "This review is finished" in words and "Your decision on v1: Changes requested" in words
+    assert "Studio Test has been told." in words and "no longer valid" not in words
+    words = text_of(gina.get(gina.get(gina_link).headers["Location"]))
+    assert "This review is finished" in words and "v1 went back to Studio Test for changes" in words
+    assert "Your decision" not in words
+    poll = gina.get("/e/panel", headers={"HX-Request": "true"})  # a page left open goes to that page
+    assert poll.status_code == 204 and poll.headers["HX-Redirect"] == "/e/"
+    comment = gina.post("/e/comments", data={"body": "Late thought"}, headers={"HX-Request": "true"})
+    assert comment.status_code == 409 and comment.headers["HX-Retarget"] == "#toasts"  # her text stays in the form
+
+    unknown = make_client().get("/e/" + secrets.token_urlsafe(32))
+    for browser in (make_client(), gina):  # a stranger; a browser that opened someone else's link
+        answer = browser.get(cleo_link)
+        assert (answer.status_code, masked(answer)) == (unknown.status_code, masked(unknown))
+
+
 def test_a_closed_review_ends_its_links_too(sent, smtp_server, make_client, contact):
     version, review = sent
     links = latest_link(smtp_server, contact.email), latest_link(smtp_server, GUEST)
@@ -350,9 +438,14 @@ def test_verified_mode_needs_the_emailed_code(verified, smtp_server, make_client
     code = code_from(smtp_server, GUEST)
     assert count(DecisionCode) == 1
     assert code not in dump_all_tables(), "only the code's hash is stored"
+    page = browser.get("/e/").get_data(as_text=True)  # the page says where the code went; the cursor is in the field
+    assert "We sent a 6-digit code to <strong>g***@guest.example</strong>. It works for 10 minutes." in page
+    assert re.search(r'<input id="code"[^>]*autofocus', page) and GUEST not in page
     wrong = "000000" if code != "000000" else "111111"
     answer = browser.post("/e/code/check", data={"code": wrong})
     assert answer.status_code == 409 and "4 tries left" in text_of(answer)
+    body = answer.get_data(as_text=True)  # the same page, the message, the code as typed: no dead end
+    assert 'id="decide"' in body and f'value="{wrong}"' in body and "Go to the start page" not in body
     assert browser.post("/e/code/check", data={"code": code}).status_code == 303
     again = browser.post("/e/code/check", data={"code": code})
     assert again.status_code == 409 and "used already" in text_of(again), "a code works once"
