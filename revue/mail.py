@@ -220,6 +220,39 @@ def fill_secrets(body: str, made: dict[tuple[str, str], str]) -> str:
     return PLACEHOLDER.sub(fill, body)
 
 
+def placeholder(kind: str, arg: object) -> str:
+    """``{{revue:<kind>:<arg>}}``: where :data:`RESOLVERS` puts a secret when the message is sent."""
+    return "{{" + f"revue:{kind}:{arg}" + "}}"
+
+
+def withdraw(placeholders: list[str], reason: str) -> int:
+    """Messages still waiting to go out that carry one of ``placeholders`` are not sent: they fail now with
+    ``reason``, just as the worker fails them when their secret can't be made any more (:class:`Unresolvable`)."""
+    if not placeholders:
+        return 0
+    withdrawn = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "pending",
+               or_(*(OutboxMessage.text_body.contains(p, autoescape=True) for p in placeholders)))
+        .values(status="failed", last_error=f"not sent: {reason}"[:2000])
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if withdrawn:
+        log.info("%s unsent email(s) withdrawn: %s", withdrawn, reason)
+    return withdrawn
+
+
+def confirm(sent: str, waiting: str, *, admin: bool, many: bool = False) -> str:
+    """A confirmation that tells the truth about email: ``sent`` when a mail server is set up; otherwise
+    ``waiting`` and where the email (``many``: the emails) waits — admins can read it in the outbox."""
+    if smtp_configured():
+        return sent
+    it = "them" if many else "it"
+    if admin:
+        return f"{waiting} No mail server is set up yet: find {it} in Settings → Outbox."
+    return f"{waiting} {'They' if many else 'It'} will be emailed once mail is set up."
+
+
 def holds_secrets(message: OutboxMessage) -> bool:
     return bool(PLACEHOLDER.search(message.text_body) or PLACEHOLDER.search(message.html_body))
 

@@ -14,7 +14,16 @@ from sqlalchemy import select
 from ..accounts.models import User
 from ..db import db
 from ..rendering import ago
-from ..review.models import Decision, Participant, Review, ReviewStage, ReviewStatus, StageStatus, Verdict
+from ..review.models import (
+    Decision,
+    Participant,
+    Review,
+    ReviewStage,
+    ReviewStatus,
+    Rule,
+    StageStatus,
+    Verdict,
+)
 
 DONE = {Verdict.APPROVED: "approved", Verdict.APPROVED_WITH_CHANGES: "approved with changes",
         Verdict.CHANGES_REQUESTED: "asked for changes", Verdict.REJECTED: "rejected"}
@@ -45,6 +54,8 @@ class Seat:
 class StageProgress:
     name: str
     seats: list[Seat]
+    rule: Rule = Rule.ALL
+    required: int = 1  # for n_of
 
     @property
     def deciders(self) -> int:
@@ -53,6 +64,20 @@ class StageProgress:
     @property
     def decided(self) -> int:
         return sum(1 for seat in self.seats if seat.decides and seat.state == "decided")
+
+    @property
+    def approved(self) -> int:
+        return sum(1 for seat in self.seats if seat.decides and seat.verdict is not None and seat.verdict.approves)
+
+    @property
+    def summary(self) -> str:
+        """What the stage's rule asks, in words: ``any 1 of 3``, ``2 of 3 needed``, ``1 of 3 decided`` (all)."""
+        needed = {Rule.ANY: 1, Rule.N_OF: self.required}.get(self.rule, self.deciders)
+        if needed >= self.deciders:
+            return f"{self.decided} of {self.deciders} decided"
+        if self.rule == Rule.ANY:
+            return f"any 1 of {self.deciders}"
+        return f"{needed} of {self.deciders} needed" + (f", {self.approved} approved" if self.approved else "")
 
 
 def open_stages(user: User, version_ids: list[int]) -> dict[int, StageProgress]:
@@ -63,9 +88,9 @@ def open_stages(user: User, version_ids: list[int]) -> dict[int, StageProgress]:
                .order_by(Decision.created_at.desc(), Decision.id.desc()).limit(1)
                .correlate(Participant).scalar_subquery())
     query = (
-        select(Review.version_id, ReviewStage.name, Participant.name, Participant.email, Participant.decides,
-               Participant.invited_at, Participant.opened_at, Participant.commented_at, Participant.decided_at,
-               verdict)
+        select(Review.version_id, ReviewStage.name, ReviewStage.rule, ReviewStage.required, Participant.name,
+               Participant.email, Participant.decides, Participant.invited_at, Participant.opened_at,
+               Participant.commented_at, Participant.decided_at, verdict)
         .join(ReviewStage, ReviewStage.review_id == Review.id)
         .join(Participant, Participant.stage_id == ReviewStage.id)
         .where(Review.version_id.in_(version_ids), Review.status == ReviewStatus.OPEN,
@@ -75,10 +100,10 @@ def open_stages(user: User, version_ids: list[int]) -> dict[int, StageProgress]:
     if not user.is_agency:
         query = query.where(ReviewStage.internal.is_(False))
     stages: dict[int, StageProgress] = {}
-    for version_id, stage, name, email, decides, invited, opened, commented, decided, latest in db.session.execute(
-            query):
+    for (version_id, stage, rule, required, name, email, decides, invited, opened, commented, decided,
+         latest) in db.session.execute(query):
         seat = _seat(name or email, decides, invited, opened, commented, decided, latest)
-        stages.setdefault(version_id, StageProgress(stage, [])).seats.append(seat)
+        stages.setdefault(version_id, StageProgress(stage, [], rule, required)).seats.append(seat)
     return stages
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import re
 
+from blinker import Namespace
 from flask import current_app, has_request_context, url_for
 from sqlalchemy import func, select
 
-from .. import activity, mail
+from .. import activity
 from ..accounts.models import Role, User
 from ..assets.access import can_see_version
 from ..assets.models import AssetVersion
@@ -21,6 +22,10 @@ from .models import Comment, Mention
 log = logging.getLogger(__name__)
 MAX_BODY = 10_000
 MENTION = re.compile(r"(?<![\w.])@([\w.+-]+@[\w-]+\.[\w.-]+|[\w][\w.-]{0,40})")
+signals = Namespace()
+#: ``mentioned.send(comment, user=..., version=..., link=...)``: someone may see the comment and was @mentioned
+#: in it; the review feature tells them (a notification, emailed as their preferences say).
+mentioned = signals.signal("comment-mentioned")
 
 
 class CommentsClosed(Conflict):
@@ -68,7 +73,7 @@ def add_comment(version: AssetVersion, author: User | Guest, body: str, *, ancho
         raise Conflict(f"{version.label} was deleted.")
     if internal and not getattr(author, "is_agency", False):
         raise NotAllowed("Only the agency team can write internal comments.")
-    number = (db.session.scalar(select(func.max(Comment.number)).where(Comment.version_id == version.id)) or 0) + 1
+    number = next_number(version, internal=internal)
     comment = Comment(version_id=version.id, asset_id=version.asset_id, number=number, body=_clean(body),
                       anchor=anchor, internal=internal, **_author_fields(author))
     db.session.add(comment)
@@ -79,6 +84,14 @@ def add_comment(version: AssetVersion, author: User | Guest, body: str, *, ancho
     activity.record("comment.added", **_actor(author), subject=comment, project_id=version.asset.project_id,
                     version_id=version.id, internal=internal, **_files(files))
     return comment
+
+
+def next_number(version: AssetVersion, *, internal: bool) -> int:
+    """Public comments are numbered 1, 2, 3… and internal ones in a sequence of their own (shown as T1, T2…), so
+    the numbers a client sees never count the team's internal comments (SECURITY D3)."""
+    last = db.session.scalar(select(func.max(Comment.number)).where(Comment.version_id == version.id,
+                                                                    Comment.internal.is_(internal)))
+    return (last or 0) + 1
 
 
 def reply(parent: Comment, author: User | Guest, body: str, *, locked: bool = False,
@@ -181,7 +194,7 @@ def carry_over(old: Comment, member: User, new_version: AssetVersion, *, still_o
 
 
 def _mentions(comment: Comment, version: AssetVersion) -> None:
-    """Link @name / @email mentions to people who may see the comment; they are notified by email."""
+    """Link @name / @email mentions to people who may see the comment and tell them (``mentioned``)."""
     handles = {m.group(1).lower().rstrip(".-") for m in MENTION.finditer(comment.body)}
     if not handles:
         return
@@ -198,9 +211,8 @@ def _mentions(comment: Comment, version: AssetVersion) -> None:
         if user.is_client_contact and (comment.internal or not can_see_version(user, version)):
             continue  # never tell a client about an internal comment, nor about work not shared with them
         db.session.add(Mention(comment_id=comment.id, user_id=user.id, notified_at=utcnow()))
-        mail.queue(user.email, f"{comment.author_name} mentioned you on “{version.asset.title}”", "mention",
-                   kind="mention", to_name=user.name, comment=comment, version=version,
-                   link=_path("review.viewer", version_id=version.id, _anchor=f"c{comment.id}"))
+        mentioned.send(comment, user=user, version=version,
+                       link=_path("review.viewer", version_id=version.id, _anchor=f"c{comment.id}"))
     db.session.flush()
 
 

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from ..accounts.access import agency_required
-from ..accounts.models import Role, User
+from ..accounts.models import Invitation, Role, User
 from ..clients.models import Client
 from ..db import db
 from ..errors import DomainError, Invalid
@@ -79,7 +79,11 @@ def show(project_id: int):
         contacts = db.session.scalars(
             select(User).where(User.client_id == project.client_id, User.role == Role.CLIENT, User.active)
             .order_by(User.name)).all()
-        context.update(member_form=member_form, contacts=contacts)
+        invited = db.session.scalars(  # not accepted yet; they are asked with "every contact" all the same
+            select(Invitation).where(Invitation.client_id == project.client_id, Invitation.role == Role.CLIENT,
+                                     Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+            .order_by(Invitation.created_at)).all()
+        context.update(member_form=member_form, contacts=contacts, invited=invited)
     return render("projects/show.html", **context)
 
 

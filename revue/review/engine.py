@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import activity
-from ..accounts.models import Role, User
+from ..accounts.models import Invitation, Role, User
 from ..assets.models import AssetVersion
 from ..assets.services import asset_archived, version_added, version_changed
 from ..comments.models import Comment
@@ -110,19 +110,28 @@ def plan_for(stage: ReviewStage, plan) -> list:
 
 
 def expand_reviewers(stage: WorkflowStage, project) -> list[tuple[User | None, str, str, bool]]:
-    """``(user, email, name, decides)`` for each person a workflow stage names; one entry per address."""
+    """``(user, email, name, decides)`` for each person a workflow stage names; one entry per address.
+
+    "Every contact of the client" also names the people invited as contacts who have not accepted yet (by
+    their address: they decide through their emailed link). A team-only stage names team members only."""
     people: dict[str, tuple[User | None, str, str, bool]] = {}
 
     def add(user: User | None, email: str, name: str, decides: bool) -> None:
         key = email.lower()
-        if key and (key not in people or decides):
-            people[key] = (user, key, name, decides or people.get(key, (None, "", "", False))[3])
+        if key:
+            known_user, _key, known_name, known_decides = people.get(key, (None, "", "", False))
+            people[key] = (known_user or user, key, known_name or name, known_decides or decides)
 
     for reviewer in stage.reviewers:
         if reviewer.all_client_contacts:
             for contact in db.session.scalars(select(User).where(User.client_id == project.client_id,
                                                                  User.role == Role.CLIENT, User.active)):
                 add(contact, contact.email, contact.name, reviewer.decides)
+            for invited in db.session.scalars(select(Invitation).where(
+                    Invitation.client_id == project.client_id, Invitation.role == Role.CLIENT,
+                    Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None),
+                    Invitation.expires_at > utcnow()).order_by(Invitation.id)):
+                add(None, invited.email, invited.name or invited.email, reviewer.decides)
         elif reviewer.all_project_members:
             members = select(ProjectMember.user_id).where(ProjectMember.project_id == project.id)
             for member in db.session.scalars(select(User).where(User.id.in_(members), User.active)):
@@ -134,10 +143,25 @@ def expand_reviewers(stage: WorkflowStage, project) -> list[tuple[User | None, s
             known = db.session.scalar(select(User).where(User.email == reviewer.email))
             add(known if known and known.active else None, reviewer.email, reviewer.name or reviewer.email,
                 reviewer.decides)
-    return list(people.values())
+    return team_only(people.values(), stage.name) if stage.internal else list(people.values())
+
+
+def team_only(people, stage_name: str) -> list:
+    """The team members among ``people``: a client contact or an outside address is never seated in a team-only
+    stage, whatever the workflow says (workflows.add_reviewer refuses them; older workflows may hold some)."""
+    seated = []
+    for person in people:
+        user, email = person[0], person[1]
+        if user is not None and user.is_agency:
+            seated.append(person)
+        else:
+            log.warning("team-only stage %r: %s is not on the team and is not asked", stage_name, email)
+    return seated
 
 
 def open_stage(stage: ReviewStage, people, *, now: datetime) -> None:
+    if stage.internal:
+        people = team_only(people, stage.name)
     stage.status, stage.opened_at = StageStatus.OPEN, now
     stage.due_at = add_business_days(now, stage.due_days)
     for user, email, name, decides in people:
@@ -176,6 +200,8 @@ def cancel_open_reviews(asset, *, now: datetime, reason: str, unless_version: in
             continue
         review.status, review.closed_at = ReviewStatus.CANCELLED, now
         for stage in review.stages:
+            if stage.status == StageStatus.OPEN:
+                notify.seats_closed(stage.participants, reason)
             if stage.status in (StageStatus.OPEN, StageStatus.PENDING):
                 stage.status, stage.closed_at = StageStatus.CANCELLED, now
         if revoke_links:
@@ -254,8 +280,9 @@ def decide(participant: Participant, version_id: int, verdict: Verdict, note: st
     activity.record("decision.changed" if changed else "decision.made", actor=who.user,
                     actor_label=None if who.user else who.email, subject=decision, project_id=review.project_id,
                     version_id=version.id, verdict=verdict.value, channel=who.channel.value, sha256=version.sha256)
-    evaluate(stage, now=now)
-    notify.decision_made(decision, stage)
+    evaluate(stage, now=now, decision=decision)
+    if review.status == ReviewStatus.OPEN:  # a decision that ended the review is told as its outcome, once
+        notify.decision_made(decision, stage)
     return decision
 
 
@@ -316,7 +343,9 @@ def rule_met(stage: ReviewStage, latest: dict[int, Verdict]) -> bool:
     return approvals >= min(stage.required, deciders)
 
 
-def evaluate(stage: ReviewStage, *, now: datetime) -> None:
+def evaluate(stage: ReviewStage, *, now: datetime, decision: Decision | None = None) -> None:
+    """Close the stage if its rule says so (``decision``: the one that was just made, named when the team is
+    told that the review ended)."""
     if stage.status != StageStatus.OPEN:
         return
     review = stage.review
@@ -328,10 +357,12 @@ def evaluate(stage: ReviewStage, *, now: datetime) -> None:
             if later.status == StageStatus.PENDING:
                 later.status, later.closed_at = StageStatus.CANCELLED, now
         activity.record("review.changes_requested", subject=review, project_id=review.project_id, stage=stage.name)
-        notify.changes_requested(review, stage)
+        notify.seats_closed(stage.participants, "changes were requested")
+        notify.changes_requested(review, stage, decision)
     elif rule_met(stage, latest):
         stage.status, stage.closed_at = StageStatus.APPROVED, now
         activity.record("review.stage_approved", subject=review, project_id=review.project_id, stage=stage.name)
+        notify.seats_closed(stage.participants, "approved")
         following = next((s for s in review.stages if s.status == StageStatus.PENDING), None)
         if following is not None:
             workflow = workflows.for_project(review.asset.project)
@@ -341,7 +372,7 @@ def evaluate(stage: ReviewStage, *, now: datetime) -> None:
             review.status, review.closed_at, review.locked = ReviewStatus.APPROVED, now, True
             activity.record("review.approved", subject=review, project_id=review.project_id,
                             version_id=review.version_id)
-            notify.approved(review)
+            notify.approved(review, decision)
     status.refresh(review.asset)
 
 
@@ -366,6 +397,8 @@ def add_participant(actor: User, stage: ReviewStage, *, user: User | None, email
     if stage.status != StageStatus.OPEN or stage.review.status != ReviewStatus.OPEN:
         raise Conflict("Reviewers can be added to the open stage only.")
     address = (user.email if user else email).strip().lower()
+    if stage.internal and not (user is not None and user.is_agency):
+        raise Invalid(f"“{stage.name}” is team only: clients never see it, so {address} can't review there.")
     if any(p.removed_at is None and p.email == address for p in stage.participants):
         raise Conflict(f"{address} is already a reviewer of this stage.")
     participant = Participant(user_id=user.id if user else None, email=address,

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import url_for
-from sqlalchemy import select
+from flask import current_app, has_request_context, url_for
+from sqlalchemy import select, update
 
 from .. import mail
 from ..accounts.models import User
+from ..comments.services import mentioned
 from ..db import db, utcnow
 from .models import EmailOptOut, Notification
 
@@ -35,7 +36,9 @@ def preference(user: User | None, kind: str) -> str:
     if user is None:
         return "immediately"
     prefs = user.notification_prefs or {}
-    default = "daily" if user.is_client_contact and kind not in ("review_request", "reminder") else "immediately"
+    # Clients hear of the team's progress in a daily summary; what asks something of them comes at once.
+    default = "daily" if user.is_client_contact and kind not in ("review_request", "reminder", "mention") \
+        else "immediately"
     value = prefs.get(kind, default)
     return value if value in CHOICES else default
 
@@ -67,7 +70,7 @@ def send(*, user: User | None, email: str, kind: str, title: str, url: str, proj
 
 def token_link(participant) -> str:
     """The personal link's path; its token is made when the email is sent (see mail.RESOLVERS)."""
-    return url_for("links.email_landing", token="T")[:-1] + f"{{{{revue:token:{participant.id}}}}}"
+    return url_for("links.email_landing", token="T")[:-1] + mail.placeholder("token", participant.id)
 
 
 def _issue_for(participant_id: str) -> str:
@@ -107,7 +110,9 @@ def reminder(participant, token: str | None = None, *, overdue: bool) -> None:
     version, asset = review.version, review.asset
     link = token_link(participant)
     send(user=participant.user, email=participant.email, kind="reminder",
-         title=f"Reminder: {asset.title} {version.label}", url="", project_id=review.project_id,
+         title=f"Reminder: {asset.title} {version.label}",
+         url=url_for("review.viewer", version_id=version.id) if participant.user else "",
+         project_id=review.project_id,
          template="reminder", subject=f"{'Overdue' if overdue else 'Reminder'}: {asset.title} {version.label} "
                                        "needs your review",
          participant=participant, stage=stage, review=review, version=version, asset=asset, link=link,
@@ -131,35 +136,95 @@ def _team_of(review) -> list[User]:
 
 
 def decision_made(decision, stage) -> None:
+    """The team hears of a decision that left the review open (one that ended it: see changes_requested and
+    approved, so nobody hears of one event twice)."""
     review = stage.review
     for user in _team_of(review):
         if user.id == decision.user_id:
             continue
-        send(user=user, email=user.email, kind="decision",
-             title=f"{decision.reviewer_name}: {decision.verdict.label} — {review.asset.title} {review.version.label}",
+        send(user=user, email=user.email, kind="decision", title=_decision_title(decision, review),
              url=url_for("review.viewer", version_id=review.version_id), project_id=review.project_id,
              template="decision", subject=f"{decision.verdict.label}: {review.asset.title} {review.version.label}",
              decision=decision, review=review, stage=stage)
 
 
-def changes_requested(review, stage) -> None:
+def _decision_title(decision, review) -> str:
+    return f"{decision.reviewer_name}: {decision.verdict.label} — {review.asset.title} {review.version.label}"
+
+
+def changes_requested(review, stage, decision=None) -> None:
+    """One notification per team member: with the ``decision`` that asked for changes, it names who asked,
+    and its email carries their note (or, without a note, the open comments they pinned)."""
     from ..comments.models import Comment
 
     open_comments = list(db.session.scalars(
         select(Comment).where(Comment.version_id == review.version_id, Comment.parent_id.is_(None),
                               Comment.deleted_at.is_(None), Comment.resolved_at.is_(None)).order_by(Comment.number)))
     for user in _team_of(review):
+        if decision is not None and user.id == decision.user_id:
+            continue
         send(user=user, email=user.email, kind="changes",
-             title=f"Changes requested on {review.asset.title} {review.version.label}",
+             title=_decision_title(decision, review) if decision is not None else
+             f"Changes requested on {review.asset.title} {review.version.label}",
              url=url_for("review.viewer", version_id=review.version_id), project_id=review.project_id,
-             template="changes_requested",
+             template="decision" if decision is not None and decision.note else "changes_requested",
              subject=f"Changes requested: {review.asset.title} {review.version.label}",
-             review=review, stage=stage, comments=open_comments)
+             review=review, stage=stage, comments=open_comments, decision=decision)
 
 
-def approved(review) -> None:
+def approved(review, decision=None) -> None:
     for user in _team_of(review):
+        if decision is not None and user.id == decision.user_id:
+            continue
         send(user=user, email=user.email, kind="approved",
              title=f"{review.asset.title} {review.version.label} is approved",
              url=url_for("review.record", version_id=review.version_id), project_id=review.project_id,
              template="approved", subject=f"Approved: {review.asset.title} {review.version.label}", review=review)
+
+
+def seats_closed(participants, reason: str) -> None:
+    """The stage these reviewers were asked about has closed (or its whole review ended): their "waiting for
+    your decision" and reminder notifications are done (read), and their review requests or reminders still
+    waiting in the outbox are not sent — the worker would refuse them anyway, as their links can't open
+    anything any more."""
+    participants = list(participants)
+    if not participants:
+        return
+    stage = participants[0].stage
+    review = stage.review
+    work = f"{review.asset.title} {review.version.label}"
+    ended = review.status.value != "open"
+    what = f"the review of {work} has ended" if ended else f"the {stage.name} stage of {work} is over"
+    users = {p.user_id for p in participants if p.user_id}
+    if users:
+        db.session.execute(
+            update(Notification)
+            .where(Notification.user_id.in_(users), Notification.kind.in_(("review_request", "reminder")),
+                   Notification.url == _viewer_path(review.version_id),
+                   Notification.read_at.is_(None))
+            .values(read_at=utcnow()).execution_options(synchronize_session=False))
+    mail.withdraw([mail.placeholder("token", p.id) for p in participants], f"{what} ({reason})")
+
+
+def _viewer_path(version_id: int) -> str:
+    """The viewer's path, also where no request is being served (a CLI command)."""
+    if has_request_context():
+        return url_for("review.viewer", version_id=version_id)
+    with current_app.test_request_context("/"):
+        return url_for("review.viewer", version_id=version_id)
+
+
+# -- mentions (the comments feature sits below this one: it signals, this side tells) ----------------
+
+
+@mentioned.connect
+def mention(comment, user: User, version, link: str, **_) -> None:
+    """Someone was @mentioned: a notification under the bell, emailed as their "Mentions" preference says."""
+    if not has_request_context():  # mail-in, a CLI command: links are built as in a job
+        with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"]):
+            return mention(comment, user=user, version=version, link=link)
+    send(user=user, email=user.email, kind="mention",
+         title=f"{comment.author_name} mentioned you on “{version.asset.title}” {version.label}", url=link,
+         project_id=version.asset.project_id, template="mention",
+         subject=f"{comment.author_name} mentioned you on “{version.asset.title}”", comment=comment,
+         version=version, link=link)

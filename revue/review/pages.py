@@ -86,9 +86,10 @@ def workflow(project_id: int):
     flow, own = workflows.shown_for(project)
     team = project_members(project)
     contacts = list(db.session.scalars(select(User).where(User.client_id == project.client_id, User.active)))
+    skipped = {r.id for s in flow.stages if s.internal for r in s.reviewers if workflows.outside_team(r)}
     return render("review/workflow.html", project=project, workflow=flow, own=own,
                   templates=workflows.templates(create=False),
-                  team=team, contacts=contacts, rules=list(Rule))
+                  team=team, contacts=contacts, rules=list(Rule), skipped=skipped)
 
 
 @bp.post("/projects/<int:project_id>/workflow")
@@ -111,6 +112,9 @@ def workflow_action(project_id: int):
                                 internal=form.get("internal") == "1")
         elif action == "remove_stage":
             workflows.remove_stage(current_user, flow, _stage_of(flow, form.get("stage", type=int)))
+        elif action == "team_only":
+            workflows.set_internal(current_user, flow, _stage_of(flow, form.get("stage", type=int)),
+                                   form.get("value") == "1")
         elif action == "add_reviewer":
             stage = _stage_of(flow, form.get("stage", type=int))
             who = form.get("who", "")
@@ -162,6 +166,16 @@ def notifications():
 @bp.post("/notifications/read")
 @login_required
 def notifications_read():
+    """Mark all the caller's notifications read, or (``notification``) the one they clicked, and open it."""
+    mine = select(Notification).where(Notification.user_id == current_user.id)
+    clicked = request.form.get("notification", type=int)
+    if clicked is not None:
+        note = db.session.scalar(mine.where(Notification.id == clicked))
+        if note is None:
+            abort(404)
+        note.read_at = note.read_at or utcnow()
+        db.session.commit()
+        return see_other(note.url or url_for("review.notifications"))
     db.session.execute(update(Notification).where(Notification.user_id == current_user.id,
                                                   Notification.read_at.is_(None)).values(read_at=utcnow()))
     db.session.commit()

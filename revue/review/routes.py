@@ -6,6 +6,7 @@ from flask import abort, flash, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from .. import mail
 from ..accounts.access import agency_required
 from ..accounts.models import User
 from ..assets.access import version_for
@@ -64,7 +65,9 @@ def send(version_id: int):
             raise  # the toast; the page stays as it is
         return _back(version, exc.message, level="error")  # back where the button was, with the reason
     db.session.commit()
-    return _back(version, f"{version.label} is in review. Reviewers were emailed their links.")
+    return _back(version, mail.confirm(f"{version.label} is in review. Reviewers were emailed their links.",
+                                       f"{version.label} is in review; its review requests are waiting to be emailed.",
+                                       admin=current_user.is_admin, many=True))
 
 
 @bp.post("/versions/<int:version_id>/decide")
@@ -123,7 +126,9 @@ def nudge(participant_id: int):
     participant = _participant(participant_id)
     services.nudge(current_user, participant)
     db.session.commit()
-    return _back(participant.stage.review.version, f"Reminder sent to {participant.display_name}.")
+    return _back(participant.stage.review.version, mail.confirm(
+        f"Reminder sent to {participant.display_name}.",
+        f"The reminder to {participant.display_name} is waiting to be emailed.", admin=current_user.is_admin))
 
 
 @bp.post("/participants/<int:participant_id>/remove")
@@ -160,5 +165,7 @@ def add_reviewer(review_id: int):
     engine.add_participant(current_user, stage, user=user, email=email, name=request.form.get("name", ""),
                            decides=request.form.get("decides", "1") == "1")
     db.session.commit()
-    return _back(review.version, f"{email} was added and emailed a link.")
+    return _back(review.version, mail.confirm(f"{email} was added and emailed a link.",
+                                              f"{email} was added; their link is waiting to be emailed.",
+                                              admin=current_user.is_admin))
 

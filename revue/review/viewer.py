@@ -118,7 +118,8 @@ def comments_csv(version: AssetVersion, who) -> Response:
         rows = [comment] + [r for r in comment.replies if r.deleted_at is None]
         for item in rows:
             anchor = comment.anchor or {}
-            writer.writerow([safe_cell(str(comment.number)), "reply" if item.parent_id else "comment",
+            writer.writerow([safe_cell(f"{'T' if comment.internal else ''}{comment.number}"),
+                             "reply" if item.parent_id else "comment",
                              safe_cell(item.author_name), item.created_at.strftime("%Y-%m-%d %H:%M"),
                              "resolved" if comment.resolved_at else "open", anchor.get("page", ""),
                              anchor.get("t", ""), anchor.get("x", ""), anchor.get("y", ""),

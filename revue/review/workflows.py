@@ -47,6 +47,11 @@ def default_template(*, create: bool = True) -> Workflow:
 
 
 def copy(source: Workflow, *, project: Project | None = None, name: str | None = None) -> Workflow:
+    if project is None:  # a workspace template: every project made from it would ask them in a team stage
+        for stage in source.stages:
+            if stage.internal and (who := _outsiders(stage)):
+                raise DomainError(f"The “{stage.name}” stage is team only but asks {who}. Remove them from it "
+                                  "before saving these stages as a template.")
     workflow = Workflow(name=name or source.name, project_id=project.id if project else None,
                         restart_at_requesting_stage=source.restart_at_requesting_stage)
     for stage in source.stages:
@@ -137,11 +142,43 @@ def add_reviewer(actor: User, stage: WorkflowStage, *, user: User | None = None,
                  decides: bool = True) -> StageReviewer:
     if not (user or email or all_client_contacts or all_project_members):
         raise DomainError("Choose a person, or enter an email address.")
-    reviewer = StageReviewer(user_id=user.id if user else None, email=email.strip().lower(), name=name.strip(),
-                             all_client_contacts=all_client_contacts, all_project_members=all_project_members,
-                             decides=decides)
+    reviewer = StageReviewer(user_id=user.id if user else None, user=user, email=email.strip().lower(),
+                             name=name.strip(), all_client_contacts=all_client_contacts,
+                             all_project_members=all_project_members, decides=decides)
+    if stage.internal and (who := outside_team(reviewer)):
+        raise DomainError(f"“{stage.name}” is team only: clients never see it, so {who} can't review there. "
+                          "Add them to a stage clients can see.")
     stage.reviewers.append(reviewer)
     db.session.flush()
     activity.record("workflow.reviewer_added", actor=actor, subject=stage.workflow,
                     project_id=stage.workflow.project_id, stage=stage.name)
     return reviewer
+
+
+def set_internal(actor: User, workflow: Workflow, stage: WorkflowStage, internal: bool) -> None:
+    """Make a stage team only (clients never see it), or open it to clients."""
+    if internal and (who := _outsiders(stage)):
+        raise DomainError(f"“{stage.name}” asks {who}, who can't see a team-only stage. "
+                          "Remove them from this stage first.")
+    stage.internal = internal
+    activity.record("workflow.stage_changed", actor=actor, subject=workflow, project_id=workflow.project_id,
+                    stage=stage.name, internal=internal)
+
+
+def outside_team(reviewer: StageReviewer) -> str | None:
+    """Who ``reviewer`` names if it is not the team (every contact, a client contact, an outside address): they
+    can't sit in a team-only stage. None for the project team and team members. The review engine skips such
+    reviewers too (SECURITY D3)."""
+    if reviewer.all_client_contacts:
+        return "every contact of the client"
+    if reviewer.all_project_members:
+        return None
+    user = reviewer.user or (db.session.scalar(select(User).where(User.email == reviewer.email))
+                             if reviewer.email else None)
+    if user is None:
+        return f"{reviewer.name or reviewer.email} (no team account)"
+    return None if user.is_agency else f"{user.name} (a client contact)"
+
+
+def _outsiders(stage: WorkflowStage) -> str:
+    return ", ".join(who for reviewer in stage.reviewers if (who := outside_team(reviewer)))

@@ -288,6 +288,7 @@ def test_cards_in_review_show_where_each_reviewer_of_the_open_stage_stands(
 
     theo = create_user("member", name="Theo Teammate", email="theo@example.com")
     ivy = create_user("member", name="Ivy Invited", email="ivy@example.com")
+    create_user("member", name="Lee Legal", email="legal@example.com")  # a team-only stage asks the team only
     db.session.add_all([ProjectMember(project_id=project.id, user_id=u.id) for u in (theo, ivy)])
     set_workflow(project, member, [("Team", "all", True, [member, theo, ivy, ("legal@example.com", False)]),
                                    ("Client", "all", False, [("buyer@client.example", True)])])
@@ -339,7 +340,7 @@ def test_a_crowded_stage_shows_five_chips_and_names_the_rest(app_ctx, create_ass
     assert [initials for _c, initials, _label in found] == ["R", "R", "R", "R", "R", "+2"]
     assert found[-1] == ("is-more", "+2", "R6 — invited just now; R7 — invited just now")
     text = answer.get_data(as_text=True)
-    assert 'aria-label="Reviewers, Client &lt;b&gt; stage"' in text and "Client &lt;b&gt; · 0 of 7 decided" in text
+    assert 'aria-label="Reviewers, Client &lt;b&gt; stage"' in text and "Client &lt;b&gt; · any 1 of 7" in text
 
 
 def test_client_contacts_never_see_the_reviewers_of_an_internal_stage(
@@ -464,3 +465,22 @@ def test_the_board_of_500_assets_is_quick(app_ctx, project, member, member_clien
     best = min(times)
     print(f"\n500-asset project board: best of 3 = {best * 1000:.0f} ms")
     assert best < 5.0
+
+
+@pytest.mark.parametrize("rule, required, verdicts, expected", [
+    ("all", 1, [None, None, None], "0 of 3 decided"),
+    ("all", 1, ["approved", None, None], "1 of 3 decided"),
+    ("any", 1, [None, None, None], "any 1 of 3"),
+    ("any", 1, [None], "0 of 1 decided"),
+    ("n_of", 2, [None, None, None], "2 of 3 needed"),
+    ("n_of", 2, ["approved", None, None], "2 of 3 needed, 1 approved"),
+    ("n_of", 3, [None, None, None], "0 of 3 decided"),  # three of three: everyone
+])
+def test_a_card_says_what_the_stage_rule_asks(rule, required, verdicts, expected):
+    from revue.board.progress import Seat, StageProgress
+    from revue.review.models import Rule, Verdict
+
+    seats = [Seat(f"R{n}", True, "decided" if v else "invited", None, Verdict(v) if v else None)
+             for n, v in enumerate(verdicts)]
+    seats.append(Seat("Commenter", False, "invited", None))  # comments only: never counted
+    assert StageProgress("Internal", seats, Rule(rule), required).summary == expected

@@ -308,3 +308,20 @@ def test_htmx_request_after_the_session_ended_goes_to_the_login_page(client, por
     response = client.get("/projects/?q=launch", headers=HTMX)
     assert response.status_code == 401
     assert response.headers["HX-Redirect"].startswith("/account/login")
+
+
+# -- client contacts on the project page -----------------------------------------------------------------
+
+
+def test_a_contact_invited_but_not_signed_up_is_listed_as_invited(client, login, owner, member, portfolio, acme):
+    from revue.accounts import services as accounts
+    from revue.accounts.models import Role
+
+    login(client, member)
+    url = f"/projects/{portfolio['launch'].id}"
+    assert "Acme has no contacts yet." in text(client.get(url))
+    accounts.invite(owner, "nia@acme.example", Role.CLIENT, name="Nia New", client=acme)
+    db.session.commit()
+    page = text(client.get(url))
+    assert "has no contacts yet" not in page
+    assert "Nia New" in page and "nia@acme.example" in page and ">Invited<" in page

@@ -59,6 +59,43 @@ def test_numbers_count_up_per_version(version, member, as_member, comments_of):
     assert [c.number for c in comments_of(version)] == [1, 2, 3]
 
 
+def pins(body: str) -> list[str]:
+    """The numbers on the pins of a page, in order."""
+    import re
+
+    return re.findall(r'<button type="button" class="pin[^"]*"[^>]*>([^<]*)</button>', body, re.S)
+
+
+def test_a_client_counts_only_the_comments_they_see(shared, member, contact, as_member, as_contact, comments_of):
+    """SECURITY D3: internal comments are never shown *or counted* for a client: public comments are numbered
+    1, 2, 3… and internal ones T1, T2… in a sequence of their own."""
+    pin = {"type": "pin", "x": 0.5, "y": 0.5}
+    post_comment(as_member, shared, "For the client", pin)
+    post_comment(as_member, shared, "Team only: check the budget", pin, internal="1")
+    post_comment(as_contact, shared, "My first pin", pin)
+    assert [(c.number, c.internal) for c in comments_of(shared)] == [(1, False), (1, True), (2, False)]
+
+    client_page = as_contact.get(f"/review/versions/{shared.id}").get_data(as_text=True)
+    assert pins(client_page) == ["1", "2"] and "budget" not in client_page
+    assert pins(as_member.get(f"/review/versions/{shared.id}").get_data(as_text=True)) == ["1", "T1", "2"]
+    team_csv = as_member.get(f"/review/versions/{shared.id}/comments.csv").get_data(as_text=True)
+    assert [line.split(",")[0] for line in team_csv.splitlines()[1:]] == ["1", "T1", "2"]
+    client_csv = as_contact.get(f"/review/versions/{shared.id}/comments.csv").get_data(as_text=True)
+    assert [line.split(",")[0] for line in client_csv.splitlines()[1:]] == ["1", "2"]
+    printed = text_of(as_member.get(f"/review/versions/{shared.id}/print"))
+    assert "T1 · Mia Member" in printed
+
+
+def test_a_carried_over_internal_comment_stays_in_the_internal_sequence(project, member, as_member, comments_of):
+    v1 = factories.make_version(project, member, "image")
+    internal = factories.comment(v1, member, "Team: wrong green", internal=True)
+    v2 = factories.make_version(project, member, "image", asset=v1.asset)
+    factories.comment(v2, member, "New for the client")
+    as_member.post(f"/review/comments/{internal.id}/still_open", data={"version_id": v2.id})
+    assert [(c.body, c.number, c.internal) for c in comments_of(v2)] == [
+        ("New for the client", 1, False), ("Team: wrong green", 1, True)]
+
+
 def test_htmx_gets_the_panel_with_the_marks_out_of_band(version, as_member, hx):
     response = post_comment(as_member, version, "Pinned", {"type": "pin", "x": 0.25, "y": 0.75}, headers=hx)
     body = response.get_data(as_text=True)

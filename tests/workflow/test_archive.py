@@ -148,22 +148,24 @@ def test_nobody_is_reminded_and_nothing_is_owed(request_ctx, owner, member, cont
 def test_a_review_request_not_sent_yet_is_never_sent(request_ctx, owner, member, contact, project, set_workflow,
                                                      upload, outbox, request):
     """No SMTP when it was sent for review: the requests wait in the outbox. Archived before they went
-    out, they are not sent once SMTP is set up (their links would open nothing)."""
+    out, they are withdrawn at once (their links would open nothing) and never sent once SMTP is set up."""
     set_workflow(project, owner, [("Client", "all", 1, [contact, GUEST])])
     version = upload(member, project)
     engine.send_for_review(member, version)
+    db.session.commit()
+    assert {m.status for m in outbox()} == {"pending"}
     from revue.assets.services import set_archived
 
     set_archived(member, version.asset, True)
     db.session.commit()
-    assert {m.status for m in outbox()} == {"pending"}
-
-    smtp_server = request.getfixturevalue("smtp_server")
-    assert sweep() == 2
-    assert smtp_server.messages == []
     messages = outbox()
     assert {m.status for m in messages} == {"failed"}
-    assert all(m.last_error == f"not sent: the review of {version.asset.title} v1 has ended" for m in messages)
+    assert all(m.last_error == f"not sent: the review of {version.asset.title} v1 has ended (the asset was "
+               "archived)" for m in messages)
+
+    smtp_server = request.getfixturevalue("smtp_server")
+    assert sweep() == 0
+    assert smtp_server.messages == []
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.status == "sent")) == 0
 

@@ -140,7 +140,7 @@ def test_no_link_for_a_review_that_ended(waiting, admin, member):
     answer = hand_over(admin, message.id)
     assert answer.status_code == 409
     assert f"the review of {version.asset.title} v1 has ended" in text_of(answer)
-    assert status_of(message.id) == "pending" and tokens() == 0
+    assert status_of(message.id) == "failed" and tokens() == 0, "withdrawn when the review ended"
 
 
 def test_an_email_without_a_link_has_nothing_to_create(app_ctx, admin, owner):
