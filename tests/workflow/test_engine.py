@@ -295,11 +295,13 @@ def test_a_new_version_mid_review_cancels_the_round(start, member, contact, proj
         engine.send_for_review(member, db.session.get(type(version), version.id))
 
 
-def test_after_changes_a_new_unsent_version_keeps_the_asset_in_changes_requested(start, member, project, upload):
+def test_after_changes_a_new_unsent_version_is_a_draft(start, member, project, upload):
+    """The requested changes are made; sending the new version is what the team owes (see test_status.py)."""
     version, review = start(one_stage("all", people=(A,)))
     decide(seat(review, A), "changes_requested", note="Bigger.")
-    upload(member, project, asset=version.asset)
     assert asset_status(version) == AssetStatus.CHANGES_REQUESTED
+    upload(member, project, asset=version.asset)
+    assert asset_status(version) == AssetStatus.DRAFT
 
 
 def test_a_decision_naming_another_version_is_stale(start, member, project, upload):

@@ -203,5 +203,5 @@ def test_due_dates_in_emails_are_on_the_workspace_clock(request_ctx, owner, memb
     engine.send_for_review(member, upload(member, project), now=at(hours=3))
     db.session.commit()
     request = next(m for m in outbox(contact.email) if m.kind == "review_request")
-    assert "please answer by Thursday 05 November" in request.text_body
+    assert "Please reply by Thursday 05 November" in request.text_body
     assert "Thursday 05 November" in request.html_body

@@ -50,8 +50,11 @@ def test_sending_from_an_unknown_stage_is_refused(owner, member, contact, projec
     set_workflow(project, owner, [("Client", "all", 1, [contact])])
     version = upload(member, project)
     answer = as_member.post(f"/review/versions/{version.id}/send", data={"start_at": "7"})
-    assert answer.status_code == 409 and "no stage 7" in text_of(answer)
+    assert answer.status_code == 303  # back where the button was, with the reason
+    assert "no stage 7" in text_of(as_member.get(answer.headers["Location"]))
     assert db.session.scalars(select(Review)).all() == []
+    assert as_member.post(f"/review/versions/{version.id}/send", data={"start_at": "7"},
+                          headers={"HX-Request": "true"}).status_code == 409  # htmx: the toast
 
 
 def test_a_removed_reviewer_is_out_at_their_next_request(in_review, smtp_server, make_client, as_member):
