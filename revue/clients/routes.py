@@ -4,6 +4,7 @@ from flask import abort, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import mail
 from ..accounts import services as accounts
 from ..accounts.access import admin_required, agency_required
 from ..accounts.forms import ContactInviteForm
@@ -109,6 +110,8 @@ def invite_contact(client_id: int):
             form.email.errors.append(exc.message)
         else:
             db.session.commit()
-            flash(f"Invitation sent to {form.email.data}.", "success")
+            flash(mail.confirm(f"Invitation sent to {form.email.data}.",
+                               f"The invitation to {form.email.data} is waiting to be emailed.",
+                               admin=current_user.is_admin), "success")
             return see_other(url_for("clients.show", client_id=client.id))
     return invalid("clients/show.html", client=client, invite_form=form, **_contacts(client))

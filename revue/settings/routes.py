@@ -97,7 +97,9 @@ def invite_member():
             form.email.errors.append(exc.message)
         else:
             db.session.commit()
-            flash(f"Invitation sent to {form.email.data}.", "success")
+            flash(mail.confirm(f"Invitation sent to {form.email.data}.",
+                               f"The invitation to {form.email.data} is waiting to be emailed.", admin=True),
+                  "success")
             return see_other(url_for("settings.members"))
     return invalid("settings/members.html", **_members_context(form))
 
@@ -135,7 +137,8 @@ def invitation_action(invitation_id: int, action: str):
     invitation = db.get_or_404(Invitation, invitation_id)
     if action == "resend":
         accounts.resend_invitation(current_user, invitation)
-        flash(f"Invitation sent again to {invitation.email}.", "success")
+        flash(mail.confirm(f"Invitation sent again to {invitation.email}.",
+                           f"A new invitation to {invitation.email} is waiting to be emailed.", admin=True), "success")
     else:
         accounts.revoke_invitation(current_user, invitation)
         flash(f"Invitation to {invitation.email} withdrawn.", "success")

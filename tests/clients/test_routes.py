@@ -102,7 +102,10 @@ def test_invite_a_contact(as_owner, acme):
     invitation = db.session.scalar(select(Invitation))
     assert (invitation.email, invitation.role, invitation.client_id) == ("dana@acme.example", Role.CLIENT, acme.id)
     assert db.session.scalar(select(OutboxMessage.to_addr)) == "dana@acme.example"
-    assert "dana@acme.example" in text(as_owner.get(f"/clients/{acme.id}"))
+    page = text(as_owner.get(f"/clients/{acme.id}"))
+    assert "dana@acme.example" in page
+    assert "is waiting to be emailed" in page and "Settings → Outbox" in page  # no mail server here
+    assert "Invitation sent" not in page
 
 
 def test_invite_a_contact_invalid_or_taken(as_owner, acme, owner):

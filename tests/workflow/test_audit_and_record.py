@@ -296,6 +296,8 @@ def test_a_recorded_approval_names_who_recorded_it_not_an_approver(round_trip, m
     text = " ".join(line.strip() for line in lines)
     assert f"Approved - recorded by {member.name} <{member.email}> (given outside Revue): {note}" in text, lines
     assert f"Approved by {member.name}" not in text
+    viewer = member_browser.get(f"/review/versions/{v2.id}").get_data(as_text=True)
+    assert "Upload a new version" in viewer and f"Send {v2.label} for review" not in viewer  # it is approved
 
 
 def test_the_pdf_header_names_the_agency_with_its_logo_and_the_version_thumbnail(app, round_trip, member_browser,
