@@ -14,6 +14,7 @@ from ..db import db
 from ..errors import DomainError
 from ..projects.access import project_for
 from ..rendering import render, see_other
+from ..settings.services import workspace_zone
 from . import bp, services
 from .models import ReviewLink
 
@@ -38,7 +39,8 @@ def create(project_id: int):
     expires = None
     if form.get("expires"):
         try:
-            expires = datetime.combine(datetime.strptime(form["expires"], "%Y-%m-%d").date(), time(23, 59), UTC)
+            day = datetime.strptime(form["expires"], "%Y-%m-%d").date()  # to the end of that day, on the agency's clock
+            expires = datetime.combine(day, time(23, 59), workspace_zone()).astimezone(UTC)
         except ValueError:
             flash("Enter the expiry as a date.", "error")
             return see_other(url_for("links.manage", project_id=project.id))

@@ -624,3 +624,22 @@ def test_the_guest_index_runs_the_same_queries_for_two_assets_or_six(app, make_c
     after, page = index_queries()
     assert "Extra poster 3" in page
     assert after == before
+
+
+def test_a_link_expires_at_the_end_of_the_day_on_the_agency_clock(client, login, owner, one_world, workspace):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from revue.links.models import ReviewLink
+
+    workspace.timezone = "Pacific/Auckland"  # 13 hours ahead of UTC in December
+    db.session.commit()
+    login(client, owner)
+    day = (utcnow() + timedelta(days=30)).date()
+    answer = client.post(f"/links/projects/{one_world.objects['project']}",
+                         data={"label": "Till the end of the day", "expires": day.isoformat()})
+    assert answer.status_code == 303
+    link = rows(ReviewLink, label="Till the end of the day")[0]
+    local_end = datetime.combine(day, datetime.min.time()).replace(hour=23, minute=59)
+    assert link.expires_at == local_end.replace(tzinfo=ZoneInfo("Pacific/Auckland")).astimezone(UTC)
+    assert f"until {day.strftime('%d %b %Y')}" in text_of(client.get(f"/links/projects/{one_world.objects['project']}"))
