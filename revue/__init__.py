@@ -114,13 +114,16 @@ def local_time(moment, fmt: str = "%d %b %H:%M") -> str:
 
 
 def filesize(size: int | None) -> str:
+    """``840 bytes``, ``20.1 MB``: tenths rounded up, so a file over a limit never reads as the limit itself."""
     if size is None:
         return "—"
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"
+    if size < 1024:
+        return f"{size} bytes"
+    power = 1
+    while power < 3 and size * 10 > 10239 * 1024**power:  # 1023.9 KB is the most a KB reads
+        power += 1
+    tenths = -(-size * 10 // 1024**power)  # rounded up
+    return f"{tenths // 10}.{tenths % 10} {('KB', 'MB', 'GB')[power - 1]}"
 
 
 def timecode(seconds: float | None, fps: float | None = None) -> str:

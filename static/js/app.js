@@ -58,6 +58,19 @@
     setTimeout(function () { box.remove(); }, 8000);
   }
   window.revueToast = toast;
+
+  // A link to a heading (#decide, #record-approval…) scrolls it clear of the sticky top bar, however tall the
+  // bar wraps on a phone (revue.css: scroll-padding-top). A page opened at such a link may have gone there
+  // before the bar was measured: it goes there again once.
+  var bar = document.querySelector(".topbar"), arrived = false;
+  if (bar && window.ResizeObserver) {
+    new ResizeObserver(function () {
+      document.documentElement.style.setProperty("--topbar-h", bar.offsetHeight + "px");
+      var target = !arrived && location.hash.length > 1 && document.getElementById(location.hash.slice(1));
+      if (target) target.scrollIntoView();
+      arrived = true;
+    }).observe(bar);
+  }
 })();
 
 // Success messages of htmx writes arrive as an HX-Trigger event.

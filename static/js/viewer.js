@@ -32,6 +32,18 @@
     return { w: w || 1600, h: h || 900 };
   }
 
+  function current() { return state.scale === null ? state.fit : state.scale; }
+
+  // The visible artboard is placed by its top-left corner: centred in the stage, moved by the pan.
+  // (Not by CSS centring: a grid or flex box stops centring what is bigger than itself.)
+  function place() {
+    var b = board();
+    if (!b || !canvas) return;
+    var size = naturalSize(b), scale = current();
+    var x = (stage.clientWidth - size.w * scale) / 2 + state.panX, y = (stage.clientHeight - size.h * scale) / 2 + state.panY;
+    canvas.style.transform = "translate(" + x + "px," + y + "px)";
+  }
+
   function layout() {
     var b = board();
     if (!b || !canvas) return;
@@ -39,41 +51,51 @@
     var room = { w: Math.max(stage.clientWidth - 32, 50), h: Math.max(stage.clientHeight - 32, 50) };
     state.fit = Math.min(room.w / size.w, room.h / size.h);
     if (kind === "video") state.fit = Math.min(state.fit, 4);
-    var scale = state.scale === null ? state.fit : state.scale;
+    var scale = current();
     stage.querySelectorAll(".artboard").forEach(function (each) {
       var s = naturalSize(each);
       each.style.width = s.w * scale + "px";
       each.style.height = s.h * scale + "px";
     });
     if (state.scale === null) { state.panX = 0; state.panY = 0; }
-    canvas.style.transform = "translate(" + state.panX + "px," + state.panY + "px)";
+    place();
     var label = document.querySelector(".zoom-label");
     var original = parseFloat(stage.dataset.originalWidth || "0") || size.w;
     if (label) label.textContent = Math.round((scale * size.w * 100) / original) + "%";
     stage.classList.toggle("is-zoomed", state.scale !== null && state.scale > state.fit * 1.01);
   }
 
-  function setScale(next, around) {
+  // A point of the stage (client coordinates) and the spot of the artwork under it, in fractions
+  // (outside 0–1 beside the artwork): what zooming keeps in place.
+  function spotAt(clientX, clientY) {
+    var s = stage.getBoundingClientRect(), r = board().getBoundingClientRect();
+    return { at: { x: clientX - s.left, y: clientY - s.top },
+      f: { x: (clientX - r.left) / r.width, y: (clientY - r.top) / r.height } };
+  }
+
+  function middle() {
+    var s = stage.getBoundingClientRect();
+    return spotAt(s.left + s.width / 2, s.top + s.height / 2);
+  }
+
+  // Show the artwork at `next` with `spot.f` under `spot.at`: under the cursor, between the fingers,
+  // or in the middle of the stage for the buttons and keys.
+  function setScale(next, spot) {
     var b = board();
     if (!b) return;
-    var current = state.scale === null ? state.fit : state.scale;
+    spot = spot || middle();
     next = Math.min(Math.max(next, MIN_SCALE, state.fit * 0.5), MAX_SCALE);
-    if (around) { // keep the point under the cursor in place
-      var rect = b.getBoundingClientRect();
-      var fx = (around.x - rect.left) / rect.width, fy = (around.y - rect.top) / rect.height;
-      var size = naturalSize(b);
-      state.panX += (fx - 0.5) * size.w * (current - next);
-      state.panY += (fy - 0.5) * size.h * (current - next);
-    }
-    state.scale = Math.abs(next - state.fit) < 0.001 ? null : next;
+    var size = naturalSize(b);
+    state.scale = next;
+    state.panX = spot.at.x - spot.f.x * size.w * next - (stage.clientWidth - size.w * next) / 2;
+    state.panY = spot.at.y - spot.f.y * size.h * next - (stage.clientHeight - size.h * next) / 2;
     layout();
   }
 
   function zoom(action) {
-    var current = state.scale === null ? state.fit : state.scale;
-    if (action === "in") setScale(current * 1.25);
-    else if (action === "out") setScale(current / 1.25);
-    else if (action === "fit") { state.scale = null; layout(); }
+    var next = { "in": current() * 1.25, "out": current() / 1.25 }[action];
+    if (next && Math.abs(next - state.fit) > 0.001) setScale(next);
+    else if (next || action === "fit") { state.scale = null; layout(); }  // (back) to fit: centred
     else if (action === "actual") {
       var b = board();
       var original = parseFloat(stage.dataset.originalWidth || "0");
@@ -130,8 +152,8 @@
     if (thread.dataset.page) goToPage(parseInt(thread.dataset.page, 10));
     if (thread.dataset.t && player) seek(parseFloat(thread.dataset.t));
     highlight(id, true);
-    var pin = stage.querySelector('.pin[data-comment="' + id + '"]');
-    if (pin && state.scale !== null) { state.scale = null; layout(); }
+    var pin = stage.querySelector('.pin[data-comment="' + id + '"]');  // zoomed in: the pin comes to the middle
+    if (pin && state.scale !== null) setScale(state.scale, { at: middle().at, f: { x: parseFloat(pin.dataset.x), y: parseFloat(pin.dataset.y) } });
   }
 
   // ---- drafting a new mark ---------------------------------------------------------------
@@ -191,7 +213,7 @@
     composer.querySelector("[name=anchor]").value = JSON.stringify(anchor);
     composer.hidden = false;
     var wrap = stage.closest(".stage-wrap").getBoundingClientRect();
-    var left = near ? near.left - wrap.left + 18 : 24, top = near ? near.top - wrap.top - 8 : 24;
+    var left = near ? (near.right || near.left) - wrap.left + 8 : 24, top = near ? near.top - wrap.top : 24;  // beside the mark
     left = Math.min(Math.max(left, 8), Math.max(wrap.width - composer.offsetWidth - 8, 8));
     top = Math.min(Math.max(top, 8), Math.max(wrap.height - composer.offsetHeight - 8, 8));
     composer.style.left = left + "px";
@@ -218,9 +240,9 @@
     if (!b || event.button > 1) return;
     if (event.target.closest(".pin:not(.is-draft)")) return;
     pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
-    if (pointers.size === 2) { // pinch
-      var pts = Array.from(pointers.values());
-      gesture = { type: "pinch", dist: distance(pts[0], pts[1]), scale: state.scale === null ? state.fit : state.scale };
+    if (pointers.size === 2) { // pinch: the spot between the fingers stays between them, also when they slide
+      var pts = Array.from(pointers.values()), mid = halfway(pts);
+      gesture = { type: "pinch", dist: distance(pts[0], pts[1]), scale: current(), f: spotAt(mid.x, mid.y).f };
       clearDraft();
       return;
     }
@@ -236,10 +258,10 @@
     if (!pointers.has(event.pointerId) || !gesture) return;
     pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
     var b = board();
-    if (gesture.type === "pinch" && pointers.size === 2) {
-      var pts = Array.from(pointers.values());
-      setScale(gesture.scale * distance(pts[0], pts[1]) / gesture.dist,
-        { x: (pts[0].x + pts[1].x) / 2, y: (pts[0].y + pts[1].y) / 2 });
+    if (gesture.type === "pinch") { // (one finger left after a pinch: nothing until it lifts)
+      if (pointers.size !== 2) return;
+      var pts = Array.from(pointers.values()), mid = halfway(pts);
+      setScale(gesture.scale * distance(pts[0], pts[1]) / gesture.dist, { at: spotAt(mid.x, mid.y).at, f: gesture.f });
       return;
     }
     var dx = event.clientX - gesture.start.x, dy = event.clientY - gesture.start.y;
@@ -248,7 +270,7 @@
     if (gesture.type === "tap") { // drag pans
       state.panX = gesture.panX + dx; state.panY = gesture.panY + dy;
       if (state.scale === null) state.scale = state.fit;
-      canvas.style.transform = "translate(" + state.panX + "px," + state.panY + "px)";
+      place();
     } else if (gesture.type === "region") {
       draftRegion(b, gesture.from, fractionAt(event, b));
     } else if (gesture.type === "freehand" || gesture.type === "arrow") {
@@ -287,12 +309,12 @@
   stage.addEventListener("pointercancel", endPointer);
 
   function distance(a, b) { return Math.hypot(a.x - b.x, a.y - b.y) || 1; }
+  function halfway(pts) { return { x: (pts[0].x + pts[1].x) / 2, y: (pts[0].y + pts[1].y) / 2 }; }
 
   stage.addEventListener("wheel", function (event) {
     if (!board() || kind === "video") return;
     event.preventDefault();
-    var current = state.scale === null ? state.fit : state.scale;
-    setScale(current * Math.exp(-event.deltaY * (event.ctrlKey ? 0.01 : 0.0015)), { x: event.clientX, y: event.clientY });
+    setScale(current() * Math.exp(-event.deltaY * (event.ctrlKey ? 0.01 : 0.0015)), spotAt(event.clientX, event.clientY));
   }, { passive: false });
 
   // ---- keyboard --------------------------------------------------------------------------
@@ -351,6 +373,8 @@
       if (event.key === " ") { togglePlay(); event.preventDefault(); }
       else if (event.key === ",") { step(-1); event.preventDefault(); }
       else if (event.key === ".") { step(1); event.preventDefault(); }
+      else if (/^m$/i.test(event.key) && !event.ctrlKey && !event.metaKey) playerAction("mute");
+      else if (/^f$/i.test(event.key) && kind === "video" && !event.ctrlKey && !event.metaKey) playerAction("fullscreen");
     }
   });
 
@@ -392,10 +416,8 @@
 
   document.addEventListener("mouseover", function (event) {
     var el = event.target.closest(".pin[data-comment], .thread[data-comment]");
-    if (el) {
-      document.querySelectorAll(".is-hovered").forEach(function (x) { x.classList.remove("is-hovered"); });
-      document.querySelectorAll('[data-comment="' + el.dataset.comment + '"]').forEach(function (x) { x.classList.add("is-hovered"); });
-    }
+    document.querySelectorAll(".is-hovered").forEach(function (x) { x.classList.remove("is-hovered"); });
+    if (el) document.querySelectorAll('[data-comment="' + el.dataset.comment + '"]').forEach(function (x) { x.classList.add("is-hovered"); });
   });
 
   // Enter sends, Shift+Enter adds a line, Esc cancels.
@@ -421,6 +443,7 @@
 
   document.body.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
+    if (elt === composer || elt === general || elt.classList.contains("reply-form")) sent = { from: elt, after: idOf(lastComment()) };
     if (elt.id === "panel" && event.detail.requestConfig.verb === "get") {
       // Never replace the panel (and the marks) while someone is typing in it or placing a mark.
       // (An edit box starts out holding the comment: only what was typed since counts.)
@@ -436,18 +459,54 @@
     var elt = event.detail.elt, saved = event.detail.successful && event.detail.xhr.status < 400;
     if (saved && elt === composer) closeComposer();
     if (saved && elt === general) general.reset();
+    if (!saved) sent = null;
   });
 
   document.body.addEventListener("htmx:afterSettle", function () {
     placeMarks();
     applyFilter();
+    var last = sent && lastComment();
+    if (last && idOf(last) > sent.after) { arrived(last, sent.from); sent = null; }
   });
+
+  // ---- a comment or reply just sent: briefly lit up where it landed in the panel ------------------
+
+  var sent = null;  // { from: the form, after: the newest comment id on the page when it was sent }
+
+  function idOf(li) { return li ? parseInt(li.id.slice(1), 10) : 0; }
+
+  function lastComment() {
+    var last = null;
+    document.querySelectorAll("#panel li[id^=c]").forEach(function (li) { if (idOf(li) > idOf(last)) last = li; });
+    return last;
+  }
+
+  function arrived(li, from) {
+    if (li.closest("[hidden]")) setFilter("all");  // "Resolved" or "Mine" would hide it
+    li.classList.add("is-new");
+    li.addEventListener("animationend", function () { li.classList.remove("is-new"); }, { once: true });
+    // A pin's comment on a phone: the page stays on the artwork, where the new pin shows it arrived.
+    var panel = document.getElementById("panel");
+    if (from !== composer || getComputedStyle(panel).overflowY !== "visible") li.scrollIntoView({ block: "nearest" });
+  }
 
   // ---- attachments: the chosen files are listed (and can be taken out) before sending --------------
 
+  // As the server's |filesize: tenths rounded up, so a file over the limit never reads as the limit itself.
   function fileSize(bytes) {
     if (bytes < 1024) return bytes + " bytes";
-    return bytes < 1048576 ? (bytes / 1024).toFixed(1) + " KB" : (bytes / 1048576).toFixed(1) + " MB";
+    var mb = bytes * 10 > 10239 * 1024;
+    return (Math.ceil((bytes * 10) / (mb ? 1048576 : 1024)) / 10).toFixed(1) + (mb ? " MB" : " KB");
+  }
+
+  function nameParts(el, name) { // the middle of a long name gives way (CSS), its end stays
+    var cut = Math.max(name.length - 8, 0);
+    [name.slice(0, cut), name.slice(cut)].forEach(function (text) {
+      var part = document.createElement("span");
+      part.textContent = text;
+      el.append(part);
+    });
+    el.title = name;
   }
 
   function listFiles(input) {
@@ -461,7 +520,7 @@
       var item = document.createElement("li");
       var name = document.createElement("span");
       name.className = "file-name";
-      name.textContent = file.name;
+      nameParts(name, file.name);
       var size = document.createElement("span");
       size.className = "file-size";
       size.textContent = fileSize(file.size);
@@ -552,6 +611,23 @@
     if (action === "play") togglePlay();
     else if (action === "back") step(-1);
     else if (action === "fwd") step(1);
+    else if (action === "mute" && (player.muted || !player.volume)) { player.muted = false; player.volume = player.volume || 1; }
+    else if (action === "mute") player.muted = true;
+    else if (action === "fullscreen") fullscreen();
+  }
+
+  // Full screen keeps the marks and the controls: the stage with its toolbar and transport, not the bare video.
+  function fullscreen() {
+    var wrap = stage.closest(".stage-wrap");
+    if (document.fullscreenElement) document.exitFullscreen();
+    else if (wrap.requestFullscreen) wrap.requestFullscreen().catch(function () {});
+    else if (player.webkitEnterFullscreen) player.webkitEnterFullscreen();  // iPhone: only the video itself
+  }
+
+  function sound() {
+    var mute = document.querySelector("[data-player=mute]"), volume = document.querySelector("[data-player=volume]");
+    if (mute) mute.setAttribute("aria-pressed", player.muted || !player.volume ? "true" : "false");
+    if (volume && document.activeElement !== volume) volume.value = player.muted ? 0 : player.volume;
   }
 
   function tick() {
@@ -577,6 +653,16 @@
     player.addEventListener("loadedmetadata", function () { placeMarks(); layout(); });
     var range = document.querySelector("[data-player=seek]");
     if (range) range.addEventListener("input", function () { player.currentTime = parseFloat(range.value); });
+    player.addEventListener("volumechange", sound);
+    var volume = document.querySelector("[data-player=volume]");
+    if (volume) volume.addEventListener("input", function () { player.volume = parseFloat(volume.value); player.muted = !player.volume; });
+    var speed = document.querySelector("[data-player=speed]");
+    if (speed) speed.addEventListener("change", function () { player.playbackRate = parseFloat(speed.value); });
+    document.addEventListener("fullscreenchange", function () {
+      var button = document.querySelector("[data-player=fullscreen]");
+      if (button) button.setAttribute("aria-pressed", document.fullscreenElement ? "true" : "false");
+      layout();
+    });
     var wave = document.querySelector(".waveform");
     if (wave) wave.addEventListener("click", function (event) {
       var rect = wave.getBoundingClientRect();

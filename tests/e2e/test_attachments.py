@@ -102,15 +102,19 @@ def test_a_pin_comment_with_a_photo_and_a_pdf_shows_their_thumbnails(app, page, 
 
 
 def test_a_file_over_the_limit_is_stopped_before_sending_and_a_refused_one_keeps_the_text(
-        app, page, live_server, ui_login, studio, refs, browser_errors):
+        app, page, live_server, ui_login, studio, refs, browser_errors, tmp_path):
     open_viewer(page, live_server, ui_login, studio["member"], studio["image"])
     general = page.locator("#general-composer")
     general.get_by_label("General comment").fill("The whole palette, please")
     picker = general.get_by_label("Attach", exact=True)
-    picker.set_input_files([{"name": "huge-scan.png", "mimeType": "image/png", "buffer": b"\0" * (21 * 2**20)},
-                            {"name": "swatches.jpg", "mimeType": "image/jpeg", "buffer": refs["photo"].read_bytes()}])
+    huge = tmp_path / "huge-scan.png"  # paths, not buffers: 21 MB through the driver take long on a busy machine
+    huge.write_bytes(b"\0" * 21_000_000)
+    (swatches := tmp_path / "swatches.jpg").write_bytes(refs["photo"].read_bytes())
+    picker.set_input_files([huge, swatches])
     expect(general.locator(".file-problem")).to_have_text(
         "“huge-scan.png” is larger than 20 MB, the limit for an attachment.")
+    # 21,000,000 bytes are 20.03 MB: never shown as "20.0 MB" next to "larger than 20 MB"
+    expect(general.locator("[data-attach-list] li", has_text="huge-scan.png").locator(".file-size")).to_have_text("20.1 MB")
     page.set_viewport_size({"width": 375, "height": 812})
     general.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "attachments-too-large-375.png"))
@@ -138,3 +142,40 @@ def test_a_file_over_the_limit_is_stopped_before_sending_and_a_refused_one_keeps
     thumbnails_loaded(page)
     expect(general.locator("textarea")).to_have_value("")  # the form is empty again, its list too
     expect(general.locator("[data-attach-list]")).to_be_hidden()
+
+
+LONG = "spring-trail-hero-reference-photo-from-the-shoot-final.jpg"
+
+
+def name_fits(locator) -> dict:
+    """How a file name is shown: on one line, with its end (the extension) whole."""
+    return locator.evaluate("""(el) => { const end = el.lastElementChild, line = parseFloat(getComputedStyle(el).lineHeight);
+      return {text: el.textContent, oneLine: el.getBoundingClientRect().height < 1.5 * line,
+              endWhole: end.scrollWidth <= end.clientWidth + 1 && end.getBoundingClientRect().right <= el.getBoundingClientRect().right + 1,
+              cut: el.firstElementChild.scrollWidth > el.firstElementChild.clientWidth}; }""")
+
+
+def test_long_file_names_lose_their_middle_not_their_end(page, live_server, ui_login, studio, refs):
+    open_viewer(page, live_server, ui_login, studio["member"], studio["image"])
+    general = page.locator("#general-composer")
+    general.get_by_label("General comment").fill("References from the shoot")
+    photo = refs["photo"].read_bytes()
+    general.get_by_label("Attach", exact=True).set_input_files(
+        [{"name": name, "mimeType": "image/jpeg", "buffer": photo} for name in ("loaf_photo.jpg", LONG)])
+    chip = general.locator("[data-attach-list] .file-name").nth(1)
+    assert name_fits(chip) == {"text": LONG, "oneLine": True, "endWhole": True, "cut": True}
+    expect(chip).to_have_attribute("title", LONG)
+    general.get_by_role("button", name="Comment").click()
+
+    thread = page.locator(".thread", has_text="References from the shoot")
+    expect(thread.locator(".attachment")).to_have_count(2)
+    thumbnails_loaded(page)
+    for width in (1440, 375):
+        page.set_viewport_size({"width": width, "height": 900 if width > 500 else 812})
+        short, long = (thread.locator(".attachment-name").nth(n) for n in (0, 1))
+        assert name_fits(short) == {"text": "loaf_photo.jpg", "oneLine": True, "endWhole": True,
+                                    "cut": name_fits(short)["cut"]}  # "loaf_p…hoto.jpg" at most: never "loaf_photo.jp / g"
+        assert name_fits(long) == {"text": LONG, "oneLine": True, "endWhole": True, "cut": True}
+        expect(thread.locator(".attachment").nth(1)).to_have_attribute("title", re.compile(re.escape(LONG)))
+        thread.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / f"attachments-names-{width}.png"))

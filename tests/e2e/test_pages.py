@@ -177,3 +177,51 @@ def test_the_watch_catches_csp_violations(page, live_server, browser_errors):
     page.wait_for_function("window.__csp.length > 0")
     taken = browser_errors.take()
     assert any("CSP violation" in e and "script-src" in e for e in taken), taken
+
+
+# -- a review link's list: each piece's thumbnail shows all of it ------------------------------------------
+
+
+@pytest.fixture
+def link_to_a_pdf_and_a_banner(app, live_server, tmp_path_factory):
+    """A tall PDF page and a very wide banner, both sent to the client, on a review link. Plain values only."""
+    from assets import mediafiles as mf  # tests/assets/mediafiles.py
+    from review import factories
+    from sqlalchemy import select
+
+    from revue.accounts.models import User
+    from revue.assets.models import AssetVersion
+    from revue.links import services as links
+    from revue.review import engine
+
+    folder = tmp_path_factory.mktemp("link-thumbs")
+    studio = factories.build_studio(app, folder, ("pdf",))
+    with app.app_context(), app.test_request_context(base_url=app.config["BASE_URL"]):
+        mia = db.session.scalar(select(User).where(User.email == studio["member"]))
+        pdf = db.session.get(AssetVersion, studio["pdf"])
+        banner = factories.upload(mia, pdf.asset.project, mf.image_file(folder / "banner.png", "PNG", (1456, 180)),
+                                  "banner.png")
+        for version in (pdf, db.session.get(AssetVersion, banner)):
+            engine.send_for_review(mia, version, start_at=2)
+        _link, raw = links.create_link(mia, pdf.asset.project, label="Thumbs")
+        db.session.commit()
+        db.session.remove()
+    return raw
+
+
+def test_review_link_thumbnails_are_letterboxed_not_cropped(page, live_server, link_to_a_pdf_and_a_banner):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server(f"/r/{link_to_a_pdf_and_a_banner}"))
+    page.get_by_label("Your name").fill("Dana Whitfield")
+    page.get_by_label("Your email").fill("dana@acme-client.example")
+    page.get_by_role("button", name="Continue").click()
+    thumbs = page.locator(".guest-item img")
+    expect(thumbs).to_have_count(2)
+    page.wait_for_function("() => [...document.querySelectorAll('.guest-item img')].every(i => i.complete && i.naturalWidth)")
+    for n in range(2):  # a tall page and a wide banner in the same box: each shown whole (not cover's crop)
+        shown = thumbs.nth(n).evaluate("(img) => [getComputedStyle(img).objectFit, img.width, img.height,"
+                                       " img.naturalWidth / img.naturalHeight]")
+        assert shown[0] == "contain" and shown[1:3] == [96, 64], shown
+    assert {round(t.evaluate("(img) => img.naturalWidth > img.naturalHeight")) for t in thumbs.all()} == {0, 1}
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "link-home-thumbs-390.png"))

@@ -9,11 +9,14 @@ Console errors and CSP violations fail every test (conftest, SECURITY G2).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from review import factories
 from review.factories import PASSWORD
+from sqlalchemy import select
 
 TOLERANCE = 0.01  # ±1 % of the artwork
 
@@ -72,18 +75,38 @@ def write(page, body: str, *, internal: bool = False) -> int:
     return int(thread.get_attribute("data-comment"))
 
 
-def pin_point(page, comment_id: int) -> tuple[float, float]:
-    """Where a pin points: it is drawn above its spot (translate(-50 %, -100 %)), so the bottom centre."""
+def pin_point(page, comment_id: int | None = None) -> tuple[float, float]:
+    """Where a pin points: its tip, the square bottom-left corner (the pin is drawn above and right of its spot).
+    Without an id: the draft pin of a mark being placed."""
     page.mouse.move(0, 0)  # no hover effect (it scales the pin)
-    pin = page.locator(f'.pin[data-comment="{comment_id}"]')
+    pin = page.locator(f'.pin[data-comment="{comment_id}"]' if comment_id else ".pin.is-draft")
     expect(pin).to_be_visible()
+    page.wait_for_function("(pin) => !pin.getAnimations().length", arg=pin.element_handle())  # the "pop" is over
     box = pin.bounding_box()
-    return box["x"] + box["width"] / 2, box["y"] + box["height"]
+    return box["x"], box["y"] + box["height"]
 
 
 def assert_close(got, expected, what: str):
     for g, e in zip(got, expected, strict=True):
         assert abs(g - e) <= TOLERANCE, f"{what}: {got} is not within ±1 % of {expected}"
+
+
+PX = 3  # how far (in screen pixels) a spot of the artwork may be off: where it is drawn, and while zooming
+
+
+def settled(page) -> None:
+    """Two animation frames: the wheel and touch events sent before were handled and laid out."""
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def stage_centre(page) -> tuple[float, float]:
+    box = page.locator("#stage").bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def assert_near(got, expected, what: str):
+    assert all(abs(g - e) <= PX for g, e in zip(got, expected, strict=True)), \
+        f"{what}: the spot is drawn at {got}, not within {PX}px of {expected}"
 
 
 # -- images: a pin ------------------------------------------------------------------------------------
@@ -93,7 +116,9 @@ def test_a_pin_is_saved_where_clicked_and_drawn_there_at_every_width(app, page, 
     open_viewer(page, live_server, ui_login, studio["member"], studio["image"])
     box = board(page)
     page.mouse.click(*at(box, 0.3, 0.6))
+    assert_near(pin_point(page), at(box, 0.3, 0.6), "the tip of the new pin where the mouse clicked")
     comment_id = write(page, "Move the logo here")
+    assert_near(pin_point(page, comment_id), at(box, 0.3, 0.6), "the tip of the posted pin")
 
     stored = comment_row(app, comment_id)["anchor"]
     assert stored["type"] == "pin"
@@ -105,6 +130,7 @@ def test_a_pin_is_saved_where_clicked_and_drawn_there_at_every_width(app, page, 
         page.reload()
         box = board(page)
         assert_close(fraction(box, *pin_point(page, comment_id)), (stored["x"], stored["y"]), f"pin at {width}px")
+        assert_near(pin_point(page, comment_id), at(box, stored["x"], stored["y"]), f"the tip of the pin at {width}px")
         assert box["width"] <= width
 
 
@@ -115,7 +141,7 @@ def test_zoom_keeps_the_pin_on_its_spot(app, page, live_server, ui_login, studio
     page.get_by_role("button", name="Zoom in").click()
     page.get_by_role("button", name="Zoom in").click()
     box = page.locator('.artboard[data-page="1"]').bounding_box()
-    assert_close(fraction(box, *pin_point(page, comment_id)), (0.7, 0.2), "pin after zooming in")
+    assert_near(pin_point(page, comment_id), at(box, 0.7, 0.2), "the tip of the pin after zooming in")
 
 
 # -- images: an area and a drawing -------------------------------------------------------------------------
@@ -188,6 +214,7 @@ def test_a_pin_placed_with_the_keyboard(app, page, live_server, ui_login, studio
     page.keyboard.press("Enter")  # a pin in the middle
     for key in ["ArrowRight", "ArrowRight", "ArrowDown"]:
         page.keyboard.press(key)
+    assert_near(pin_point(page), at(board(page), 0.52, 0.51), "the tip of the pin moved with the keys")
     page.keyboard.press("Enter")
     comment_id = write(page, "Placed without a mouse")
     stored = comment_row(app, comment_id)["anchor"]
@@ -274,3 +301,241 @@ def test_a_pin_on_pdf_page_2_turns_to_page_2(app, page, live_server, ui_login, s
     box = board(page, 2)
     assert_close(fraction(box, *pin_point(page, comment_id)), (0.4, 0.25), "pin after turning the page")
     expect(page.locator(f'.thread[data-comment="{comment_id}"]')).to_have_class(re.compile(r"\bis-focused\b"))
+
+
+# -- zoom: the spot under the cursor, between the fingers, in the middle stays put --------------------------
+
+def test_wheel_zoom_keeps_the_spot_under_the_cursor_and_plus_keeps_the_middle(page, live_server, ui_login, studio):
+    open_viewer(page, live_server, ui_login, studio["member"], studio["image"])
+    box = board(page)
+    cursor = tuple(round(v) for v in at(box, 0.8, 0.3))  # whole pixels, as mouse events have them
+    spot = fraction(box, *cursor)  # right of the middle: the artwork outgrows the stage when zoomed
+    page.mouse.move(*cursor)
+    for _ in range(4):
+        page.mouse.wheel(0, -300)
+        settled(page)
+        box = page.locator('.artboard[data-page="1"]').bounding_box()
+        assert_near(at(box, *spot), cursor, f"after zooming in to {box['width']:.0f}px wide")
+    stage = page.locator("#stage").bounding_box()
+    assert box["width"] > 2 * stage["width"], "zoomed well past the stage"
+    page.mouse.wheel(0, 200)  # and out again
+    settled(page)
+    assert_near(at(page.locator('.artboard[data-page="1"]').bounding_box(), *spot), cursor, "after zooming out")
+
+    middle = stage_centre(page)
+    spot = fraction(page.locator('.artboard[data-page="1"]').bounding_box(), *middle)
+    for name in ("Zoom in", "Zoom in", "Zoom out", "Zoom in"):
+        page.get_by_role("button", name=name).click()
+        assert_near(at(page.locator('.artboard[data-page="1"]').bounding_box(), *spot), middle, f"after {name}")
+
+    page.locator("[data-zoom=actual]").click()  # "100%"
+    expect(page.locator(".zoom-label")).to_have_text("100%")
+    assert_near(at(page.locator('.artboard[data-page="1"]').bounding_box(), *spot), middle, "at 100 %")
+    page.locator(".zoom-label").click()  # "Fit": the whole artwork, centred
+    expect(page.locator(".zoom-label")).to_have_text(re.compile(r"^\d+%$"))
+    box = page.locator('.artboard[data-page="1"]').bounding_box()
+    assert box["width"] <= stage["width"] and box["height"] <= stage["height"]
+    assert_near((box["x"] + box["width"] / 2, box["y"] + box["height"] / 2), middle, "fitted")
+
+
+def touch(cdp, kind: str, points: list[tuple[float, float]]) -> None:
+    cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [
+        {"x": x, "y": y, "id": n, "radiusX": 1, "radiusY": 1, "force": 1} for n, (x, y) in enumerate(points)]})
+
+
+def test_pinch_keeps_the_spot_between_the_fingers_and_two_fingers_pan(page, live_server, ui_login, studio,
+                                                                        new_watched_context):
+    phone = new_watched_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page = phone.new_page()
+    ui_login(page, studio["member"], PASSWORD)
+    page.goto(live_server(f"/review/versions/{studio['image']}"))
+    box = board(page)
+    mid = at(box, 0.3, 0.6)
+    cdp = phone.new_cdp_session(page)
+    fingers = lambda spread, dx=0, dy=0: [(mid[0] - spread + dx, mid[1] + dy), (mid[0] + spread + dx, mid[1] + dy)]  # noqa: E731
+    touch(cdp, "touchStart", fingers(20))
+    for spread in (30, 45, 60, 80):  # spread the fingers: four times as far apart
+        touch(cdp, "touchMove", fingers(spread))
+        settled(page)
+        zoomed = page.locator('.artboard[data-page="1"]').bounding_box()
+        assert_near(at(zoomed, 0.3, 0.6), mid, f"pinching, fingers {2 * spread}px apart")
+    assert zoomed["width"] == pytest.approx(4 * box["width"], rel=0.05)
+    for step in (1, 2, 3):  # both fingers slide: the artwork follows
+        touch(cdp, "touchMove", fingers(80, dx=-20 * step, dy=-15 * step))
+        settled(page)
+    assert_near(at(page.locator('.artboard[data-page="1"]').bounding_box(), 0.3, 0.6), (mid[0] - 60, mid[1] - 45),
+                "after sliding two fingers")
+    touch(cdp, "touchEnd", [])
+    settled(page)
+    expect(page.locator("#pin-composer")).to_be_hidden()  # a pinch never places a pin
+
+
+# -- phones: what a finger taps is 44 px tall, the toolbar is one row, anchors clear the top bar -------------
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+SHOTS = Path("/tmp/revue-shots")
+
+
+def add_comment(app, version_id: int, email: str, body: str, anchor: dict | None = None) -> int:
+    """A comment written through the service (committed, session closed before the browser works)."""
+    from revue.accounts.models import User
+    from revue.assets.models import AssetVersion
+    from revue.db import db
+
+    def make():
+        author = db.session.scalar(select(User).where(User.email == email))
+        return factories.comment(db.session.get(AssetVersion, version_id), author, body, anchor=anchor).id
+
+    return factories.read(app, make)
+
+
+def too_small(page, selector: str) -> list[str]:
+    return page.evaluate("""(sel) => Array.from(document.querySelectorAll(sel))
+      .filter((el) => el.checkVisibility())
+      .map((el) => [el, el.getBoundingClientRect()])
+      .filter(([el, r]) => r.height < 44 || r.width < 24)
+      .map(([el, r]) => `${el.outerHTML.slice(0, 70)}: ${Math.round(r.width)}×${Math.round(r.height)}`)""", selector)
+
+
+@pytest.mark.parametrize("studio", [("image", "pdf")], indirect=True)
+def test_on_a_phone_every_control_is_a_44px_target_and_the_toolbar_one_row(app, live_server, ui_login, studio,
+                                                                            new_watched_context):
+    for version_id in (studio["image"], studio["pdf"]):
+        add_comment(app, version_id, studio["member"], "Lighter, please", {"type": "pin", "x": 0.5, "y": 0.5,
+                                                                          **({"page": 1} if version_id == studio["pdf"] else {})})
+    page = new_watched_context(**PHONE).new_page()
+    ui_login(page, studio["member"], PASSWORD)
+    for version_id, name in ((studio["image"], "image"), (studio["pdf"], "pdf")):
+        page.goto(live_server(f"/review/versions/{version_id}"))
+        board(page)
+        problems = too_small(page, ".viewer-title .back, .tools .tool, .pages .tool, .transport .tool, "
+                                   ".panel-controls .seg button, .panel-controls select, .comment-actions summary, "
+                                   ".comment-actions .linklike")
+        assert not problems, f"{name}: smaller than 44 px on a phone:\n" + "\n".join(problems)
+        tools = page.locator(".tools > button")
+        tops = {round(tools.nth(n).bounding_box()["y"]) for n in range(tools.count())}
+        assert len(tops) == 1, f"{name}: the toolbar wraps into {len(tops)} rows"
+        assert page.evaluate("(t => t.scrollWidth <= t.clientWidth)(document.querySelector('.tools'))")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"viewer-{name}-phone-390.png"))
+    assert page.locator(".pages .tool").count() == 2  # the PDF's page buttons were measured
+
+    # With a mouse the viewer keeps its compact controls.
+    page.set_viewport_size({"width": 1440, "height": 900})
+    desk = new_watched_context(viewport={"width": 1440, "height": 900}).new_page()
+    ui_login(desk, studio["member"], PASSWORD)
+    desk.goto(live_server(f"/review/versions/{studio['image']}"))
+    assert desk.locator(".tools .tool").first.bounding_box()["height"] < 40
+
+
+def test_decide_on_a_phone_scrolls_the_heading_clear_of_the_top_bar(app, live_server, ui_login, studio,
+                                                                    new_watched_context):
+    factories.share_by_id(app, studio["image"], studio["ids"]["contact"])
+    page = new_watched_context(**PHONE).new_page()
+    ui_login(page, studio["contact"], PASSWORD)
+    page.goto(live_server(f"/review/versions/{studio['image']}"))
+    bar = page.locator(".topbar").bounding_box()
+    assert bar["height"] > 60, "a signed-in person's bar wraps to more than one row on a phone"
+    page.get_by_role("link", name=re.compile(r"^Decide on v1")).tap()
+    heading = page.get_by_role("heading", name="Your decision on v1")
+    expect(page).to_have_url(re.compile(r"#decide$"))
+    clear_of_the_bar(page, "decide-h")
+    assert heading.bounding_box()["y"] >= page.locator(".topbar").bounding_box()["y"] + bar["height"]
+
+    # The same for a link from another page (the board's "Record an approval…").
+    asset_id = factories.read(app, lambda: _asset_of(studio["image"]))
+    member = new_watched_context(**PHONE).new_page()
+    ui_login(member, studio["member"], PASSWORD)
+    member.goto(live_server(f"/assets/{asset_id}#record-approval"))
+    clear_of_the_bar(member, "record-approval")
+
+
+BELOW_THE_BAR = """(id) => { const top = document.getElementById(id).getBoundingClientRect().top;
+  const bar = document.querySelector(".topbar").getBoundingClientRect().bottom;
+  return {ok: top >= bar && top < bar + 40, heading: top, bar, scrolled: window.scrollY}; }"""
+
+
+def clear_of_the_bar(page, heading_id: str) -> None:
+    """The heading scrolled to sits just below the sticky top bar: not under it, not far below."""
+    try:
+        page.wait_for_function(f"(id) => ({BELOW_THE_BAR})(id).ok", arg=heading_id)
+    except PlaywrightTimeout:
+        pytest.fail(f"#{heading_id} is not just below the top bar: {page.evaluate(BELOW_THE_BAR, heading_id)}")
+
+
+def _asset_of(version_id: int) -> int:
+    from revue.assets.models import AssetVersion
+    from revue.db import db
+
+    return db.session.get(AssetVersion, version_id).asset_id
+
+
+# -- a comment just sent is lit up where it landed ---------------------------------------------------------
+
+
+def test_a_new_comment_is_lit_up_and_scrolled_into_view(app, page, live_server, ui_login, studio):
+    for n in range(1, 13):
+        add_comment(app, studio["image"], studio["teammate"], f"Earlier remark number {n}, with a few words more")
+    open_viewer(page, live_server, ui_login, studio["member"], studio["image"])
+    expect(page.locator(".thread")).to_have_count(12)
+    page.locator("[data-filter=resolved]").click()  # a filter that would hide a new comment
+    page.locator("#general-body").fill("And one more about the headline")
+    page.locator("#general-body").press("Enter")
+    thread = page.locator(".thread", has_text="And one more about the headline")
+    expect(thread).to_have_class(re.compile(r"\bis-new\b"))
+    expect(thread).to_be_in_viewport()
+    expect(page.locator("[data-filter=all]")).to_have_attribute("aria-pressed", "true")
+    expect(thread).not_to_have_class(re.compile(r"\bis-new\b"))  # only briefly
+    expect(page.locator(".thread", has_text="Earlier remark number 1,")).not_to_have_class(re.compile(r"\bis-new\b"))
+
+    thread.locator("summary", has_text="Reply").click()
+    thread.get_by_label("Reply to comment 13").fill("Seconded")
+    thread.get_by_role("button", name="Reply", exact=True).click()
+    reply = page.locator(".reply", has_text="Seconded")
+    expect(reply).to_have_class(re.compile(r"\bis-new\b"))
+    expect(reply).to_be_in_viewport()
+    expect(page.locator(".toast")).to_have_count(0)  # no toast on top
+
+
+# -- video: sound, speed, full screen ----------------------------------------------------------------------
+
+
+def player(page, prop: str):
+    return page.evaluate(f"document.getElementById('player').{prop}")
+
+
+@pytest.mark.parametrize("studio", [("video",)], indirect=True)
+def test_the_video_player_has_sound_speed_and_full_screen_controls(page, live_server, ui_login, studio):
+    open_viewer(page, live_server, ui_login, studio["member"], studio["video"])
+    page.wait_for_function("document.getElementById('player').readyState >= 1")
+    controls = page.get_by_role("group", name="Player controls")
+    mute = controls.get_by_role("button", name="Mute")
+    expect(mute).to_have_attribute("aria-pressed", "false")
+    mute.click()
+    assert player(page, "muted") is True
+    expect(mute).to_have_attribute("aria-pressed", "true")
+    expect(controls.get_by_label("Volume")).to_have_value("0")
+    page.locator("#stage").focus()
+    page.keyboard.press("m")  # the key does the same
+    assert player(page, "muted") is False
+    expect(mute).to_have_attribute("aria-pressed", "false")
+    controls.get_by_label("Volume").fill("0.3")
+    assert player(page, "volume") == pytest.approx(0.3)
+
+    controls.get_by_label("Playback speed").select_option("1.5")
+    assert player(page, "playbackRate") == 1.5
+    controls.get_by_label("Playback speed").focus()
+    page.keyboard.press("ArrowDown")  # keyboard alone: on to 2×
+    assert player(page, "playbackRate") == 2
+
+    full = controls.get_by_role("button", name="Full screen")
+    full.click()
+    page.wait_for_function("document.fullscreenElement && document.fullscreenElement.matches('.stage-wrap')")
+    expect(full).to_have_attribute("aria-pressed", "true")
+    expect(page.locator('.artboard[data-page="1"]')).to_be_visible()  # the marks and the transport come along
+    full.click()
+    page.wait_for_function("!document.fullscreenElement")
+    expect(full).to_have_attribute("aria-pressed", "false")
+
+    controls.get_by_role("button", name="One frame forward").click()  # the frame step still works
+    expect(page.locator("[data-timecode]")).to_have_text("00:00:00:01")

@@ -385,3 +385,46 @@ def test_a_signed_in_reviewer_keeps_the_decision_form_after_commenting(shared, a
     answer = as_contact.post(f"/review/versions/{shared.id}/comments", data={"body": "One remark"}, headers=hx)
     assert "One remark" in text_of(answer)
     assert "Your decision on v1" in text_of(answer)
+
+
+# -- sizes, attachment names, the player's controls ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("size", "shown"), [
+    (0, "0 bytes"), (1023, "1023 bytes"), (1024, "1.0 KB"), (1025, "1.1 KB"),
+    (1_048_473, "1023.9 KB"), (1_048_474, "1.0 MB"),  # never "1024.0 KB"
+    (20 * 2**20, "20.0 MB"), (21_000_000, "20.1 MB"),  # 20.03 MB: over a 20 MB limit, and it says so
+    (5 * 2**30, "5.0 GB"), (None, "—"),
+])
+def test_file_sizes_round_up_so_a_file_over_a_limit_never_reads_as_the_limit(size, shown):
+    from revue import filesize
+
+    assert filesize(size) == shown
+
+
+def test_a_long_attachment_name_is_split_to_lose_its_middle_and_kept_whole_in_the_title(version, member, as_member):
+    from revue.comments.models import CommentAttachment
+
+    comment = factories.comment(version, member, "See the references")
+    for name in ("loaf_photo.jpg", "a.png"):
+        db.session.add(CommentAttachment(comment_id=comment.id, original_name=name, storage_key=f"attachments/{name}",
+                                         mime="image/jpeg", size=21_000_000))
+    db.session.commit()
+    body = as_member.get(f"/review/versions/{version.id}").get_data(as_text=True)
+    assert '<span class="attachment-name"><span>loaf_p</span><span>hoto.jpg</span></span>' in body
+    assert '<span class="attachment-name"><span></span><span>a.png</span></span>' in body
+    assert 'title="Download loaf_photo.jpg (20.1 MB)"' in body
+
+
+def test_the_video_player_has_sound_speed_and_full_screen_controls(project, member, as_member):
+    video = factories.make_version(project, member, "video", title="Teaser")
+    audio = factories.make_version(project, member, "audio", title="Jingle")
+    page = as_member.get(f"/review/versions/{video.id}").get_data(as_text=True)
+    for control in ('data-player="mute" aria-pressed="false" aria-label="Mute"', 'aria-label="Volume" data-player="volume"',
+                    'aria-label="Playback speed"', 'data-player="fullscreen" aria-pressed="false" aria-label="Full screen"',
+                    'aria-label="One frame back"', "data-timecode"):
+        assert control in page, control
+    assert re.findall(r'<option value="([\d.]+)"', page) == ["0.5", "1", "1.5", "2"]
+    page = as_member.get(f"/review/versions/{audio.id}").get_data(as_text=True)
+    assert 'data-player="mute"' in page and 'data-player="speed"' in page
+    assert 'data-player="fullscreen"' not in page  # nothing to show full screen
