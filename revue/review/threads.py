@@ -27,7 +27,7 @@ def threads(version: AssetVersion, who) -> list[Comment]:
             selectinload(Comment.replies).selectinload(Comment.attachments),
             selectinload(Comment.attachments),
         )
-        .order_by(Comment.number)
+        .order_by(Comment.number, Comment.id)
     )
     return list(db.session.scalars(_visible(query, who)).unique())
 
@@ -73,7 +73,7 @@ def previous_open(version: AssetVersion, who) -> tuple[AssetVersion | None, list
         return None, []
     query = (select(Comment).where(Comment.version_id == previous.id, Comment.parent_id.is_(None),
                                    Comment.deleted_at.is_(None), Comment.resolved_at.is_(None))
-             .options(joinedload(Comment.author)).order_by(Comment.number))
+             .options(joinedload(Comment.author)).order_by(Comment.number, Comment.id))
     return previous, list(db.session.scalars(_visible(query, who)))
 
 
