@@ -159,7 +159,7 @@ def changes_requested(review, stage, decision=None) -> None:
 
     open_comments = list(db.session.scalars(
         select(Comment).where(Comment.version_id == review.version_id, Comment.parent_id.is_(None),
-                              Comment.deleted_at.is_(None), Comment.resolved_at.is_(None)).order_by(Comment.number)))
+                              Comment.deleted_at.is_(None), Comment.resolved_at.is_(None)).order_by(Comment.number, Comment.id)))
     for user in _team_of(review):
         if decision is not None and user.id == decision.user_id:
             continue
