@@ -106,6 +106,35 @@ def upload(app_ctx, png):
     return add
 
 
+# -- signed-in browsers ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def signed_in(make_client, login):
+    """``signed_in(user)``: a test client logged in as ``user``."""
+    def browser(user):
+        made = make_client()
+        login(made, user)
+        return made
+
+    return browser
+
+
+@pytest.fixture
+def as_member(signed_in, member):
+    return signed_in(member)
+
+
+@pytest.fixture
+def as_owner(signed_in, owner):
+    return signed_in(owner)
+
+
+@pytest.fixture
+def member_browser(as_member):
+    return as_member
+
+
 # -- workflows ------------------------------------------------------------------------------
 
 

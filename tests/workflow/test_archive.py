@@ -31,13 +31,6 @@ MONDAY = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def member_browser(make_client, login, member):
-    browser = make_client()
-    login(browser, member)
-    return browser
-
-
-@pytest.fixture
 def sent(request_ctx, smtp_server, owner, member, contact, project, set_workflow, upload):
     """v1 sent to the client stage (Cleo and a guest); an internal sign-off stage would follow."""
     set_workflow(project, owner, [("Client", "all", 1, [contact, GUEST]), ("Sign-off", "any", 1, [owner], True)])

@@ -33,13 +33,6 @@ def actions(name: str) -> list[Activity]:
 
 
 @pytest.fixture
-def member_browser(make_client, login, member):
-    browser = make_client()
-    login(browser, member)
-    return browser
-
-
-@pytest.fixture
 def round_trip(app, smtp_server, owner, member, contact, project, set_workflow, member_browser, make_client, png):
     """v1 uploaded and sent by the member (routes); Cleo approves it through her emailed link."""
     set_workflow(project, owner, [("Client", "all", 1, [contact])])

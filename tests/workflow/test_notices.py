@@ -121,16 +121,6 @@ def test_other_messages_are_left_alone(sent, member, contact, outbox):
 # -- confirmations that tell the truth about email ---------------------------------------------------------
 
 
-@pytest.fixture
-def browser(make_client, login):
-    def signed_in(user):
-        made = make_client()
-        login(made, user)
-        return made
-
-    return signed_in
-
-
 @pytest.mark.parametrize("who, expected", [
     ("owner", "v1 is in review; its review requests are waiting to be emailed. No mail server is set up yet: "
               "find them in Settings → Outbox."),
@@ -138,24 +128,24 @@ def browser(make_client, login):
                "is set up."),
 ])
 def test_without_smtp_sending_for_review_says_where_the_emails_wait(who, expected, request, owner, member, contact,
-                                                                    project, set_workflow, upload, browser):
+                                                                    project, set_workflow, upload, signed_in):
     set_workflow(project, owner, [("Client", "all", 1, [contact])])
     version = upload(member, project)
-    page = browser(request.getfixturevalue(who)).post(f"/review/versions/{version.id}/send", follow_redirects=True)
+    page = signed_in(request.getfixturevalue(who)).post(f"/review/versions/{version.id}/send", follow_redirects=True)
     assert expected in text_of(page) and "were emailed" not in text_of(page)
 
 
 def test_with_smtp_sending_for_review_says_the_links_were_emailed(smtp_server, owner, member, contact, project,
-                                                                  set_workflow, upload, browser):
+                                                                  set_workflow, upload, signed_in):
     set_workflow(project, owner, [("Client", "all", 1, [contact])])
     version = upload(member, project)
-    page = browser(member).post(f"/review/versions/{version.id}/send", follow_redirects=True)
+    page = signed_in(member).post(f"/review/versions/{version.id}/send", follow_redirects=True)
     assert "v1 is in review. Reviewers were emailed their links." in text_of(page)
 
 
-def test_adding_a_reviewer_and_a_reminder_say_where_the_email_waits(sent, owner, contact, browser):
+def test_adding_a_reviewer_and_a_reminder_say_where_the_email_waits(sent, owner, contact, signed_in):
     _version, review = sent
-    as_owner = browser(owner)
+    as_owner = signed_in(owner)
     page = as_owner.post(f"/review/reviews/{review.id}/reviewers", data={"email": GUEST, "name": "Gina"},
                          follow_redirects=True)
     assert f"{GUEST} was added; their link is waiting to be emailed. No mail server is set up yet" in text_of(page)

@@ -14,13 +14,6 @@ from .conftest import text_of
 
 
 @pytest.fixture
-def as_owner(make_client, login, owner):
-    browser = make_client()
-    login(browser, owner)
-    return browser
-
-
-@pytest.fixture
 def flow(owner, member, project, set_workflow):
     """The project's workflow: a team-only "Internal" stage (Mia), then "Client"."""
     return set_workflow(project, owner, [("Internal", "any", 1, [member], True), ("Client", "all", 1, ["contacts"])])

@@ -15,20 +15,6 @@ GUEST = "gina@guest.example"
 
 
 @pytest.fixture
-def as_member(make_client, login, member):
-    browser = make_client()
-    login(browser, member)
-    return browser
-
-
-@pytest.fixture
-def as_owner(make_client, login, owner):
-    browser = make_client()
-    login(browser, owner)
-    return browser
-
-
-@pytest.fixture
 def in_review(smtp_server, owner, member, contact, project, set_workflow, upload, as_member):
     """v1 sent by Mia (through the route) to one client stage: Cleo and a guest must both approve."""
     set_workflow(project, owner, [("Client", "all", 1, [contact, GUEST])])
