@@ -199,13 +199,7 @@ def _mentions(comment: Comment, version: AssetVersion) -> None:
     if not handles:
         return
     told = set(db.session.scalars(select(Mention.user_id).where(Mention.comment_id == comment.id)))
-    from ..projects.models import ProjectMember
-
-    project = version.asset.project
-    members = select(ProjectMember.user_id).where(ProjectMember.project_id == project.id)
-    query = select(User).where(User.active, (User.id.in_(members)) | (User.role.in_([Role.OWNER, Role.ADMIN]))
-                               | ((User.role == Role.CLIENT) & (User.client_id == project.client_id)))
-    for user in db.session.scalars(query):
+    for user in db.session.scalars(_audience(version)):
         if user.id in told or user.id == comment.author_id or not _handles_of(user) & handles:
             continue
         if user.is_client_contact and (comment.internal or not can_see_version(user, version)):
@@ -214,6 +208,34 @@ def _mentions(comment: Comment, version: AssetVersion) -> None:
         mentioned.send(comment, user=user, version=version,
                        link=_path("review.viewer", version_id=version.id, _anchor=f"c{comment.id}"))
     db.session.flush()
+
+
+def _audience(version: AssetVersion):
+    """Everyone with an account who may be mentioned on the version's project: its members, the admins and
+    the client's contacts (callers still check a contact may see the version)."""
+    from ..projects.models import ProjectMember
+
+    project = version.asset.project
+    members = select(ProjectMember.user_id).where(ProjectMember.project_id == project.id)
+    return select(User).where(User.active, (User.id.in_(members)) | (User.role.in_([Role.OWNER, Role.ADMIN]))
+                              | ((User.role == Role.CLIENT) & (User.client_id == project.client_id)))
+
+
+HANDLE = re.compile(r"[\w][\w.-]{0,40}")
+
+
+def mentionable(version: AssetVersion, who: User) -> list[dict]:
+    """The people ``who`` can @mention on this version, for the composer's suggestions: ``handle`` is what
+    goes after the @ (their name run together, "MiaMember", else their address); ``team`` is False for
+    client contacts, whom an internal comment never reaches."""
+    people = []
+    for user in db.session.scalars(_audience(version).order_by(func.lower(User.name))):
+        if user.id == who.id or (user.is_client_contact and not can_see_version(user, version)):
+            continue
+        joined = "".join(user.name.split())
+        handle = joined if HANDLE.fullmatch(joined) else user.email
+        people.append({"name": user.name, "handle": handle, "team": not user.is_client_contact})
+    return people
 
 
 def _handles_of(user: User) -> set[str]:

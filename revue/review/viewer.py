@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ..assets.access import can_see_version, version_for
 from ..assets.models import AssetVersion
 from ..comments import attachments
+from ..comments import services as comment_services
 from ..db import db
 from ..http_files import content_disposition
 from ..rendering import render
@@ -56,6 +57,7 @@ def viewer_context(version: AssetVersion, who, *, urls: dict) -> dict:
         "comments": comments, "counts": threads.comment_counts(comments), "stamp": threads.stamp(version, who),
         "who": who, "urls": urls, "locked": locked(version), "previous": previous, "checklist": checklist,
         "attach_limits": ATTACH_LIMITS,
+        "mention_people": comment_services.mentionable(version, who) if getattr(who, "is_user", False) else [],
         "pages": sorted((r for r in version.renditions if r.name.startswith("page-") and not r.name.endswith("-thumb")),
                         key=lambda r: int(r.name.split("-")[1])),
     }

@@ -497,6 +497,40 @@ def test_a_new_comment_is_lit_up_and_scrolled_into_view(app, page, live_server, 
     expect(page.locator(".toast")).to_have_count(0)  # no toast on top
 
 
+
+def test_typing_at_suggests_people_and_enter_picks_one(app, page, live_server, ui_login, studio):
+    """@ and a few letters list the team (the client's contacts too, once the work is shared with them);
+    arrows and Enter pick a name instead of sending, and the comment then reaches that person."""
+    from revue.review.models import Notification
+
+    open_viewer(page, live_server, ui_login, studio["member"], studio["image"])
+    box = page.locator("#general-body")
+    box.press_sequentially("Kerning please, @th")
+    options = page.get_by_role("listbox", name="People to mention").get_by_role("option")
+    expect(options).to_have_count(1)
+    expect(options.first).to_contain_text("Theo Teammate")
+    expect(box).to_have_attribute("aria-expanded", "true")
+    box.press("Enter")  # picks; does not send
+    expect(box).to_have_value("Kerning please, @TheoTeammate ")
+    expect(page.locator(".thread")).to_have_count(0)
+    box.press_sequentially("and @")  # Cleo can't see this draft version: not offered
+    expect(options).to_have_count(1)
+    box.press("Escape")  # closes the list, keeps the text
+    expect(page.get_by_role("listbox", name="People to mention")).to_be_hidden()
+    expect(box).to_have_value("Kerning please, @TheoTeammate and @")
+    box.fill("Kerning please, @TheoTeammate")
+    box.press("Enter")
+    expect(page.locator(".thread", has_text="Kerning please")).to_be_visible()
+
+    def told():
+        from sqlalchemy import select
+
+        from revue.db import db
+
+        return db.session.scalars(select(Notification.email).where(Notification.kind == "mention")).all()
+
+    assert factories.read(app, told) == [studio["teammate"]]
+
 # -- video: sound, speed, full screen ----------------------------------------------------------------------
 
 

@@ -389,6 +389,7 @@ def test_a_view_only_link_cannot_comment_or_decide(one_world, guest):
     browser = guest(one_world.tokens["link_asset"], "Vic Viewer", "vic@guests.example")
     page = browser.get(f"/r/assets/{o['asset_shared']}").get_data(as_text=True)
     assert 'data-can-comment="0"' in page and "Click to pin a comment" not in page
+    assert 'id="mention-people"' not in page  # a guest is offered nobody's name
     assert 'id="general-composer"' not in page and 'id="decide"' not in page and "/comments/" not in page
     before = len(rows(Comment))
     assert browser.post(f"/r/assets/{o['asset_shared']}/comments", data={"body": "let me in"}).status_code == 403

@@ -4,6 +4,7 @@ carry-over checklist, @mentions — through the real routes, as htmx and as plai
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -384,6 +385,27 @@ def test_nobody_outside_the_comment_is_mentioned(shared, member, outsider, stran
 def test_a_client_contact_is_not_told_about_work_not_shared_with_them(version, contact, as_member, outbox):
     post_comment(as_member, version, "@cleo will like this")  # v1 was never sent to the client
     assert outbox("cleo@client.example") == []
+
+
+
+def mention_people(page: str) -> list[dict]:
+    found = re.search(r'<script type="application/json" id="mention-people">(.*?)</script>', page, re.S)
+    return json.loads(found.group(1)) if found else []
+
+
+def test_the_composer_suggests_who_can_be_mentioned(version, shared, member, teammate, outsider, stranger, contact,
+                                                    owner, as_member, as_contact, outbox):
+    """The suggestions are exactly the people a mention reaches, and the handle each gets reaches them."""
+    suggested = mention_people(as_member.get(f"/review/versions/{shared.id}").get_data(as_text=True))
+    by_name = {p["name"]: p for p in suggested}
+    assert set(by_name) == {teammate.name, contact.name, owner.name}  # not Mia herself, nor Otto, nor Sam
+    assert by_name[contact.name]["team"] is False and by_name[teammate.name]["team"] is True
+    assert by_name[teammate.name]["handle"] == "TheoTeammate"
+    post_comment(as_member, shared, f"@{by_name[contact.name]['handle']} and @{by_name[teammate.name]['handle']}")
+    assert len(outbox(contact.email)) == 1 and len(outbox(teammate.email)) == 1
+
+    for_client = mention_people(as_contact.get(f"/review/versions/{shared.id}").get_data(as_text=True))
+    assert contact.name not in {p["name"] for p in for_client} and member.name in {p["name"] for p in for_client}
 
 
 def test_a_client_contact_cannot_write_internal_comments(shared, as_contact, hx, comments_of):

@@ -259,8 +259,8 @@ def made_by_payload(body: str) -> list[str]:
                     found.append(f"<{tag} {name}={value!r}>")
             if tag == "img" and dict(attrs).get("src") == "x":
                 found.append("<img src=x>")
-            if tag == "script" and not dict(attrs).get("src"):
-                found.append("inline <script>")
+            if tag == "script" and not dict(attrs).get("src") and dict(attrs).get("type") != "application/json":
+                found.append("inline <script>")  # a JSON data block (|tojson escapes < > &) never runs
 
     Inspector(convert_charrefs=True).feed(body)
     return found
