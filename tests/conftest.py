@@ -189,6 +189,18 @@ def make_client(app):
 
 
 @pytest.fixture
+def signed_in(make_client, login):
+    """``signed_in(user)``: a fresh test client logged in as ``user``."""
+
+    def browser(user):
+        made = make_client()
+        login(made, user)
+        return made
+
+    return browser
+
+
+@pytest.fixture
 def workspace(app_ctx):
     from revue.settings.models import Workspace
 

@@ -132,18 +132,6 @@ def contact(create_user, project):
 
 
 @pytest.fixture
-def signed_in(make_client, login):
-    """``signed_in(user)``: a fresh browser logged in as ``user``."""
-
-    def browser(user):
-        b = make_client()
-        login(b, user)
-        return b
-
-    return browser
-
-
-@pytest.fixture
 def member_client(signed_in, member):
     return signed_in(member)
 

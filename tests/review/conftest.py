@@ -63,16 +63,6 @@ def shared(version, contact):
 
 
 @pytest.fixture
-def signed_in(make_client, login):
-    def browser(user):
-        b = make_client()
-        login(b, user)
-        return b
-
-    return browser
-
-
-@pytest.fixture
 def as_member(signed_in, member):
     return signed_in(member)
 

@@ -110,17 +110,6 @@ def upload(app_ctx, png):
 
 
 @pytest.fixture
-def signed_in(make_client, login):
-    """``signed_in(user)``: a test client logged in as ``user``."""
-    def browser(user):
-        made = make_client()
-        login(made, user)
-        return made
-
-    return browser
-
-
-@pytest.fixture
 def as_member(signed_in, member):
     return signed_in(member)
 
