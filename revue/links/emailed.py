@@ -220,10 +220,8 @@ def email_comment_action(comment_id: int, action: str):
 
 
 def _mark_commented(token) -> None:
-    participant = token.participant
-    if participant.commented_at is None:
-        participant.commented_at = utcnow()
-        db.session.commit()
+    engine.mark_commented(token.participant)
+    db.session.commit()
 
 
 @bp.get("/e/file/<name>")

@@ -240,8 +240,8 @@ def link_comment(asset_id: int):
         abort(403, "This link lets you view the work, not comment on it.")
     response = add(version, guest, _urls(asset))
     seat = _seat(version, guest)
-    if response.status_code < 400 and seat is not None and seat.commented_at is None:
-        seat.commented_at = utcnow()  # the team sees "Commented"
+    if response.status_code < 400:
+        engine.mark_commented(seat)  # the team sees "Commented"
         db.session.commit()
     return response
 
